@@ -1,0 +1,177 @@
+"""The fully connected layer: ``outputs = inputs @ weights + biases``, weights (in, out)."""
+
+from typing import Any, Self
+
+import numpy as np
+import numpy.typing as npt
+from jaxtyping import Float
+
+from ._errors import ShapeError
+from ._layer import Layer, not_called
+from ._shapes import Array2D, located, shapechecked
+
+__all__ = ["Dense", "dense_backward", "dense_forward"]
+
+
+@shapechecked(anchors=("weights", "biases"))
+def dense_forward(
+    inputs: Float[Array2D, "batch in"],
+    weights: Float[Array2D, "in out"],
+    biases: Float[Array2D, "1 out"],
+) -> Float[Array2D, "batch out"]:
+    """Affine map of a batch: ``outputs = inputs @ weights + biases``.
+
+    Shape:
+        inputs: (batch, in); weights: (in, out); biases: (1, out) → outputs: (batch, out).
+    """
+    outputs: Float[Array2D, "batch out"] = inputs @ weights + biases
+    return outputs
+
+
+@shapechecked(anchors=("inputs", "weights"))
+def dense_backward(
+    dvalues: Float[Array2D, "batch out"],
+    inputs: Float[Array2D, "batch in"],
+    weights: Float[Array2D, "in out"],
+) -> tuple[Float[Array2D, "batch in"], Float[Array2D, "in out"], Float[Array2D, "1 out"]]:
+    """Gradients of ``inputs @ weights + biases`` given the gradient of its outputs.
+
+    ``dinputs = dvalues @ weightsᵀ``, ``dweights = inputsᵀ @ dvalues``,
+    ``dbiases = Σ_batch dvalues``.
+
+    Shape:
+        dvalues: (batch, out); inputs: (batch, in) from the forward pass; weights: (in, out)
+        → (dinputs: (batch, in), dweights: (in, out), dbiases: (1, out)).
+    """
+    dinputs: Float[Array2D, "batch in"] = dvalues @ weights.T
+    dweights: Float[Array2D, "in out"] = inputs.T @ dvalues
+    dbiases: Float[Array2D, "1 out"] = dvalues.sum(axis=0, keepdims=True)
+    return dinputs, dweights, dbiases
+
+
+@shapechecked(anchors=("biases",))
+def _dense_parameters(weights: Float[Array2D, "in out"], biases: Float[Array2D, "1 out"]) -> None:
+    """Check that hand-written weights and biases form one layer (biases bind ``out``)."""
+
+
+class Dense(Layer):
+    """A fully connected layer, the book's ``Layer_Dense``.
+
+    Args:
+        n_inputs: size of each input sample (``in``).
+        n_neurons: number of neurons, the size of each output sample (``out``).
+        seed: seed or ``numpy.random.Generator`` for the initial weights; None draws fresh
+            entropy. NumPy's global random state is never used.
+        dtype: float32 (default) or float64. Inputs must have the same dtype.
+
+    Attributes:
+        weights: (in, out), initialised as ``0.01 * N(0, 1)`` like the book.
+        biases: (1, out), initialised to zeros.
+        dweights, dbiases: gradients of the last ``backward``, same shapes as the parameters.
+
+    Shape:
+        forward: inputs (batch, in) → outputs (batch, out).
+        backward: dvalues (batch, out) → dinputs (batch, in), with the batch of the last forward.
+
+    Example::
+
+        >>> layer = Dense(2, 3, seed=0)
+        >>> layer
+        Dense(2 → 3)
+        >>> layer.forward(np.ones((5, 2), dtype=np.float32)).shape
+        (5, 3)
+    """
+
+    weights: Float[Array2D, "in out"]
+    biases: Float[Array2D, "1 out"]
+    dweights: Float[Array2D, "in out"] | None
+    dbiases: Float[Array2D, "1 out"] | None
+
+    def __init__(
+        self,
+        n_inputs: int,
+        n_neurons: int,
+        *,
+        seed: int | np.random.Generator | None = None,
+        dtype: npt.DTypeLike = np.float32,
+    ) -> None:
+        for name, value in (("n_inputs", n_inputs), ("n_neurons", n_neurons)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"Dense: {name} must be a positive integer, got {value!r}")
+        float_dtype = _float_dtype(dtype)
+        rng = np.random.default_rng(seed)
+        self.weights = (0.01 * rng.standard_normal((n_inputs, n_neurons))).astype(float_dtype)
+        self.biases = np.zeros((1, n_neurons), dtype=float_dtype)
+        self.dweights = self.dbiases = None
+        self.inputs = self.output = self.dinputs = None
+
+    @classmethod
+    def from_arrays(
+        cls, weights: npt.ArrayLike, biases: npt.ArrayLike | None = None, *, dtype: Any = None
+    ) -> Self:
+        """Build a layer from hand-written weights of shape (in, out) and biases.
+
+        Python lists are accepted here (and only here, as the book writes them). Biases may be
+        ``(out,)`` or ``(1, out)``; None means zeros. The dtype is ``dtype`` if given, else the
+        weights' own floating dtype, else float32.
+
+        Raises:
+            ShapeError: if the arrays do not form a layer, e.g. weights written as
+                (neurons, inputs): "weights looks transposed: pass weights.T".
+        """
+        raw = np.asarray(weights)
+        own = raw.dtype if isinstance(weights, np.ndarray) and raw.dtype.kind == "f" else None
+        float_dtype = _float_dtype(dtype if dtype is not None else own or np.float32)
+        w = raw.astype(float_dtype)
+        b = (
+            np.zeros((1, w.shape[-1] if w.ndim else 0), float_dtype)
+            if biases is None
+            else (np.asarray(biases).astype(float_dtype))
+        )
+        if b.ndim == 1:
+            b = b.reshape(1, -1)
+        try:
+            _dense_parameters(w, b)
+        except ShapeError as err:
+            raise err.located(f"{cls.__name__}.from_arrays") from err.__cause__
+        layer = cls(w.shape[0], w.shape[1], dtype=float_dtype)
+        layer.weights, layer.biases = w, b
+        return layer
+
+    @property
+    def n_inputs(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def n_neurons(self) -> int:
+        return int(self.weights.shape[1])
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.weights.dtype
+
+    def __repr__(self) -> str:
+        return f"Dense({self.n_inputs} → {self.n_neurons})"
+
+    @located
+    def forward(self, inputs: Float[Array2D, "batch in"]) -> Float[Array2D, "batch out"]:
+        """Compute ``inputs @ weights + biases`` and remember ``inputs`` for ``backward``."""
+        output = dense_forward(inputs, self.weights, self.biases)
+        self.inputs, self.output = inputs, output
+        return output
+
+    @located
+    def backward(self, dvalues: Float[Array2D, "batch out"]) -> Float[Array2D, "batch in"]:
+        """Store ``dweights`` and ``dbiases``; return the gradient for the previous layer."""
+        if self.inputs is None:
+            raise not_called(self, "backward")
+        dinputs, self.dweights, self.dbiases = dense_backward(dvalues, self.inputs, self.weights)
+        self.dinputs = dinputs
+        return dinputs
+
+
+def _float_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
+    resolved = np.dtype(dtype)
+    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float32 or float64, got {resolved}")
+    return resolved

@@ -1,0 +1,102 @@
+"""The exceptions shapenn raises. Imports nothing of shapenn."""
+
+from dataclasses import dataclass, field, replace
+
+__all__ = ["LabelError", "ShapeError"]
+
+
+@dataclass(frozen=True)
+class _Report:
+    """The parts of a shape or dtype mistake, kept apart so a caller can relocate it."""
+
+    where: str
+    argument: str
+    expected: str
+    got: str
+    reason: str
+    bound: dict[str, int] = field(default_factory=dict[str, int])
+    hint: str | None = None
+
+
+class ShapeError(ValueError, TypeError):
+    """An array has the wrong shape, rank or dtype for the function or layer it was passed to.
+
+    It subclasses both `ValueError` and `TypeError`, so code that already catches what NumPy
+    raises for a bad shape (`ValueError`) or what a type checker raises (`TypeError`) still
+    catches it.
+
+    The message is one headline sentence — where, which argument, what was expected, what was
+    got and why — followed by the dims bound so far and a hint when one applies::
+
+        Dense(4 → 3).forward: `inputs` expected (batch, in=4), got (4, 2) float32:
+        `in` is 2 here but 4 in `weights`.
+          dims bound so far: in=4, out=3
+          hint: `inputs` looks transposed: pass `inputs.T`
+
+    (the headline is one line; it is wrapped here).
+
+    Attributes:
+        where: the function or layer method, e.g. ``Dense(4 → 3).forward``.
+        argument: the argument at fault, e.g. ``inputs``.
+        expected: the expected shape with dim names and known sizes, e.g. ``(batch, in=4)``.
+        got: the actual shape and dtype, e.g. ``(3, 3) float32``.
+        reason: why it does not fit, e.g. ``in is 3 here but 4 in weights``.
+        bound: the dims bound so far, name → size.
+        hint: how to fix it, or None.
+
+    The raw report of the underlying checker (jaxtyping + beartype), when there is one, is
+    reachable as ``__cause__``.
+    """
+
+    def __init__(self, report: _Report) -> None:
+        self.report = report
+        super().__init__(_render(report))
+
+    @property
+    def where(self) -> str:
+        return self.report.where
+
+    @property
+    def argument(self) -> str:
+        return self.report.argument
+
+    @property
+    def expected(self) -> str:
+        return self.report.expected
+
+    @property
+    def got(self) -> str:
+        return self.report.got
+
+    @property
+    def reason(self) -> str:
+        return self.report.reason
+
+    @property
+    def bound(self) -> dict[str, int]:
+        return dict(self.report.bound)
+
+    @property
+    def hint(self) -> str | None:
+        return self.report.hint
+
+    def located(self, where: str) -> "ShapeError":
+        """The same error, reported at ``where`` (e.g. a layer's method instead of its kernel)."""
+        moved = ShapeError(replace(self.report, where=where))
+        moved.__cause__ = self.__cause__
+        return moved
+
+
+def _render(report: _Report) -> str:
+    head = f"{report.where}: `{report.argument}` expected {report.expected}, got {report.got}"
+    lines = [f"{head}: {report.reason}." if report.reason else f"{head}."]
+    if report.bound:
+        dims = ", ".join(f"{name}={size}" for name, size in report.bound.items())
+        lines.append(f"  dims bound so far: {dims}")
+    if report.hint:
+        lines.append(f"  hint: {report.hint}")
+    return "\n".join(lines)
+
+
+class LabelError(ValueError):
+    """Class labels outside ``[0, classes)``, or targets of the wrong kind for a loss."""

@@ -1,0 +1,367 @@
+"""Losses: per-sample values, their mean, and their gradient with respect to the predictions.
+
+Each loss is a set of pure kernels plus a thin class. Predictions are clipped to
+``[1e-7, 1 - 1e-7]`` before any logarithm, as the nnfs book does; the gradients use the same
+clipped values, so they never divide by zero.
+"""
+
+from typing import Any, TypeAlias, cast
+
+import numpy as np
+from jaxtyping import Float, Integer, Real
+
+from ._activations import softmax_forward
+from ._errors import LabelError
+from ._layer import Layer
+from ._shapes import Array1D, Array2D, shapechecked
+
+__all__ = [
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "Loss",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
+    "SoftmaxCategoricalCrossentropy",
+]
+
+EPSILON = 1e-7
+
+Probabilities: TypeAlias = Float[Array2D, "batch classes"]
+SampleLosses: TypeAlias = Float[Array1D, " batch"]
+Sparse: TypeAlias = Integer[Array1D, " batch"]
+OneHot: TypeAlias = Real[Array2D, "batch classes"]
+ClassTargets: TypeAlias = Sparse | OneHot
+Predictions: TypeAlias = Float[Array2D, "batch outputs"]
+Targets: TypeAlias = Real[Array2D, "batch outputs"]
+
+
+def _clip(values: np.ndarray[Any, np.dtype[Any]]) -> np.ndarray[Any, np.dtype[Any]]:
+    clipped: np.ndarray[Any, np.dtype[Any]] = np.clip(values, EPSILON, 1 - EPSILON)
+    return clipped
+
+
+def _sparse(y_true: "ClassTargets") -> Sparse | None:
+    """``y_true`` as integer labels if it is 1-D (the kernel checks the rest), else None."""
+    return cast(Sparse, y_true) if np.ndim(y_true) == 1 else None
+
+
+def check_labels(labels: Sparse, classes: int) -> None:
+    """Raise LabelError unless every label is in ``[0, classes)``.
+
+    Not a shape check but a value check: NumPy would read label -1 as the last class and
+    label ``classes`` as an IndexError far from the cause.
+    """
+    if labels.size == 0:
+        return
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= classes:
+        bad = low if low < 0 else high
+        index = int(np.flatnonzero(labels == bad)[0])
+        raise LabelError(
+            f"labels must be in [0, {classes}) for {classes} classes, got {bad} at index {index}"
+            f": the predictions have {classes} columns, so a label must name one of them"
+        )
+
+
+# --- categorical cross-entropy -------------------------------------------------------------
+
+
+@shapechecked(anchors=("y_pred",))
+def categorical_crossentropy_sparse(
+    y_pred: Float[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
+) -> Float[Array1D, " batch"]:
+    """``-log p[i, y_i]`` for each sample, from integer labels.
+
+    Shape:
+        y_pred: (batch, classes); y_true: (batch,) integers in [0, classes) → (batch,).
+    """
+    check_labels(y_true, y_pred.shape[1])
+    picked = _clip(y_pred[np.arange(y_true.shape[0]), y_true])
+    losses: SampleLosses = -np.log(picked)
+    return losses
+
+
+@shapechecked(anchors=("y_pred",))
+def categorical_crossentropy_onehot(
+    y_pred: Float[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
+) -> Float[Array1D, " batch"]:
+    """``-log Σ_c p[i, c] y[i, c]`` for each sample, from one-hot targets.
+
+    Shape:
+        y_pred: (batch, classes); y_true: (batch, classes) one-hot → (batch,).
+    """
+    confidences = (_clip(y_pred) * y_true).sum(axis=1)
+    losses: SampleLosses = -np.log(confidences)
+    return losses
+
+
+@shapechecked(anchors=("y_pred",))
+def categorical_crossentropy_sparse_backward(
+    y_pred: Float[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
+) -> Float[Array2D, "batch classes"]:
+    """Gradient of the mean loss: ``-1 / p[i, y_i] / batch`` at the true class, 0 elsewhere.
+
+    Shape:
+        y_pred: (batch, classes); y_true: (batch,) → dinputs: (batch, classes).
+    """
+    check_labels(y_true, y_pred.shape[1])
+    rows = np.arange(y_true.shape[0])
+    dinputs: Probabilities = np.zeros_like(y_pred)
+    dinputs[rows, y_true] = -1.0 / _clip(y_pred[rows, y_true]) / y_true.shape[0]
+    return dinputs
+
+
+@shapechecked(anchors=("y_pred",))
+def categorical_crossentropy_onehot_backward(
+    y_pred: Float[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
+) -> Float[Array2D, "batch classes"]:
+    """Gradient of the mean loss: ``-y / p / batch``.
+
+    Shape:
+        y_pred, y_true: (batch, classes) → dinputs: (batch, classes).
+    """
+    dinputs: Probabilities = (-y_true / _clip(y_pred) / y_pred.shape[0]).astype(y_pred.dtype)
+    return dinputs
+
+
+@shapechecked(anchors=("probabilities",))
+def softmax_crossentropy_sparse_backward(
+    probabilities: Float[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
+) -> Float[Array2D, "batch classes"]:
+    """Gradient of softmax followed by cross-entropy, w.r.t. the logits: ``(p - onehot) / batch``.
+
+    Shape:
+        probabilities: (batch, classes) softmax outputs; y_true: (batch,) → (batch, classes).
+    """
+    check_labels(y_true, probabilities.shape[1])
+    dinputs: Probabilities = probabilities.copy()
+    dinputs[np.arange(y_true.shape[0]), y_true] -= 1
+    dinputs /= y_true.shape[0]
+    return dinputs
+
+
+@shapechecked(anchors=("probabilities",))
+def softmax_crossentropy_onehot_backward(
+    probabilities: Float[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
+) -> Float[Array2D, "batch classes"]:
+    """Gradient of softmax followed by cross-entropy, w.r.t. the logits: ``(p - y) / batch``.
+
+    Shape:
+        probabilities, y_true: (batch, classes) → (batch, classes).
+    """
+    dinputs: Probabilities = ((probabilities - y_true) / probabilities.shape[0]).astype(
+        probabilities.dtype
+    )
+    return dinputs
+
+
+# --- binary cross-entropy and regression losses --------------------------------------------
+
+
+@shapechecked(anchors=("y_pred",))
+def binary_crossentropy(
+    y_pred: Float[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+) -> Float[Array1D, " batch"]:
+    """Mean over outputs of ``-(y log p + (1 - y) log(1 - p))``, for each sample.
+
+    Shape:
+        y_pred, y_true: (batch, outputs) → (batch,).
+    """
+    p = _clip(y_pred)
+    losses: SampleLosses = -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p)).mean(axis=1)
+    return losses.astype(y_pred.dtype, copy=False)
+
+
+@shapechecked(anchors=("y_pred",))
+def binary_crossentropy_backward(
+    y_pred: Float[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+) -> Float[Array2D, "batch outputs"]:
+    """Gradient of the mean loss: ``-(y / p - (1 - y) / (1 - p)) / outputs / batch``.
+
+    Shape:
+        y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
+    """
+    p = _clip(y_pred)
+    dinputs: Predictions = -(y_true / p - (1 - y_true) / (1 - p)) / y_pred.size
+    return dinputs.astype(y_pred.dtype, copy=False)
+
+
+@shapechecked(anchors=("y_pred",))
+def mean_squared_error(
+    y_pred: Float[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+) -> Float[Array1D, " batch"]:
+    """Mean over outputs of ``(y - ŷ)²``, for each sample.
+
+    Shape:
+        y_pred, y_true: (batch, outputs) → (batch,).
+    """
+    losses: SampleLosses = ((y_true - y_pred) ** 2).mean(axis=1)
+    return losses.astype(y_pred.dtype, copy=False)
+
+
+@shapechecked(anchors=("y_pred",))
+def mean_squared_error_backward(
+    y_pred: Float[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+) -> Float[Array2D, "batch outputs"]:
+    """Gradient of the mean loss: ``-2 (y - ŷ) / outputs / batch``.
+
+    Shape:
+        y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
+    """
+    dinputs: Predictions = -2 * (y_true - y_pred) / y_pred.size
+    return dinputs.astype(y_pred.dtype, copy=False)
+
+
+@shapechecked(anchors=("y_pred",))
+def mean_absolute_error(
+    y_pred: Float[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+) -> Float[Array1D, " batch"]:
+    """Mean over outputs of ``|y - ŷ|``, for each sample.
+
+    Shape:
+        y_pred, y_true: (batch, outputs) → (batch,).
+    """
+    losses: SampleLosses = np.abs(y_true - y_pred).mean(axis=1)
+    return losses.astype(y_pred.dtype, copy=False)
+
+
+@shapechecked(anchors=("y_pred",))
+def mean_absolute_error_backward(
+    y_pred: Float[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+) -> Float[Array2D, "batch outputs"]:
+    """Gradient of the mean loss: ``sign(ŷ - y) / outputs / batch``.
+
+    Shape:
+        y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
+    """
+    dinputs: Predictions = np.sign(y_pred - y_true) / y_pred.size
+    return dinputs.astype(y_pred.dtype, copy=False)
+
+
+# --- classes ---------------------------------------------------------------------------------
+
+
+def _mean(losses: SampleLosses, loss: object) -> float:
+    if losses.shape[0] == 0:
+        raise ValueError(f"{loss!r}: got an empty batch (0 samples); the mean loss is undefined")
+    return float(np.mean(losses, dtype=np.float64))
+
+
+class Loss:
+    """A loss: ``forward`` gives per-sample losses, ``calculate`` their mean, ``backward`` the
+    gradient of that mean with respect to the predictions (stored as ``dinputs``)."""
+
+    dinputs: np.ndarray[Any, np.dtype[Any]] | None = None
+
+    def forward(self, y_pred: Any, y_true: Any) -> SampleLosses:
+        raise NotImplementedError
+
+    def calculate(self, y_pred: Any, y_true: Any) -> float:
+        """The mean loss over the batch, as a Python float."""
+        return _mean(self.forward(y_pred, y_true), self)
+
+    __call__ = calculate
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class CategoricalCrossentropy(Loss):
+    """Cross-entropy of class probabilities, the book's ``Loss_CategoricalCrossentropy``.
+
+    Targets are integer labels of shape (batch,) or one-hot rows of shape (batch, classes).
+
+    Shape:
+        forward: y_pred (batch, classes), y_true (batch,) or (batch, classes) → (batch,).
+        backward: → dinputs (batch, classes).
+    """
+
+    def forward(self, y_pred: Probabilities, y_true: ClassTargets) -> SampleLosses:
+        if (labels := _sparse(y_true)) is not None:
+            return categorical_crossentropy_sparse(y_pred, labels)
+        return categorical_crossentropy_onehot(y_pred, cast(OneHot, y_true))
+
+    def backward(self, y_pred: Probabilities, y_true: ClassTargets) -> Probabilities:
+        if (labels := _sparse(y_true)) is not None:
+            self.dinputs = categorical_crossentropy_sparse_backward(y_pred, labels)
+        else:
+            self.dinputs = categorical_crossentropy_onehot_backward(y_pred, cast(OneHot, y_true))
+        return self.dinputs
+
+
+class BinaryCrossentropy(Loss):
+    """Cross-entropy of independent sigmoid outputs, the book's ``Loss_BinaryCrossentropy``.
+
+    Targets have the predictions' shape: a target vector ``y`` of shape (batch,) must be given
+    as ``y.reshape(-1, 1)`` — NumPy would otherwise broadcast it to (batch, batch).
+
+    Shape:
+        forward: y_pred, y_true (batch, outputs) → (batch,); backward → (batch, outputs).
+    """
+
+    def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
+        return binary_crossentropy(y_pred, y_true)
+
+    def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
+        self.dinputs = binary_crossentropy_backward(y_pred, y_true)
+        return self.dinputs
+
+
+class MeanSquaredError(Loss):
+    """Mean squared error, the book's ``Loss_MeanSquaredError``.
+
+    Shape:
+        forward: y_pred, y_true (batch, outputs) → (batch,); backward → (batch, outputs).
+    """
+
+    def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
+        return mean_squared_error(y_pred, y_true)
+
+    def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
+        self.dinputs = mean_squared_error_backward(y_pred, y_true)
+        return self.dinputs
+
+
+class MeanAbsoluteError(Loss):
+    """Mean absolute error, the book's ``Loss_MeanAbsoluteError``.
+
+    Shape:
+        forward: y_pred, y_true (batch, outputs) → (batch,); backward → (batch, outputs).
+    """
+
+    def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
+        return mean_absolute_error(y_pred, y_true)
+
+    def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
+        self.dinputs = mean_absolute_error_backward(y_pred, y_true)
+        return self.dinputs
+
+
+class SoftmaxCategoricalCrossentropy(Layer):
+    """Softmax and categorical cross-entropy in one step, with the short gradient
+    ``(softmax - onehot) / batch`` — the book's
+    ``Activation_Softmax_Loss_CategoricalCrossentropy``.
+
+    Shape:
+        forward: logits (batch, classes), y_true (batch,) or (batch, classes) → mean loss;
+        ``output`` holds the probabilities (batch, classes).
+        backward: probabilities (batch, classes), y_true → dinputs (batch, classes).
+    """
+
+    def __init__(self) -> None:
+        self.loss = CategoricalCrossentropy()
+
+    def forward(self, inputs: Probabilities, y_true: ClassTargets) -> float:
+        """Softmax the logits into ``output`` and return the mean cross-entropy."""
+        probabilities = softmax_forward(inputs)
+        loss = self.loss.calculate(probabilities, y_true)
+        self.inputs, self.output = inputs, probabilities
+        return loss
+
+    def backward(self, dvalues: Probabilities, y_true: ClassTargets) -> Probabilities:
+        """Gradient w.r.t. the logits; ``dvalues`` are the softmax outputs of ``forward``."""
+        if (labels := _sparse(y_true)) is not None:
+            self.dinputs = softmax_crossentropy_sparse_backward(dvalues, labels)
+        else:
+            self.dinputs = softmax_crossentropy_onehot_backward(dvalues, cast(OneHot, y_true))
+        return self.dinputs
