@@ -46,6 +46,10 @@ def _family(annotation: Any) -> str:
     return str(annotation.__name__).split("[", 1)[0]
 
 
+def _family_words(annotation: Any) -> str:
+    return _DTYPE_FAMILY.get(_family(annotation), _family(annotation))
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"{tuple(value.shape)} {value.dtype}"
@@ -106,11 +110,10 @@ def _first_problem(
         if annotation is None or (value is None and is_bearable(None, hints[name])):
             continue
         before = dict(memo)
-        if not isinstance(value, annotation.array_type):
+        if not isinstance(value, np.ndarray):
             return _Problem(name, annotation, value, "a NumPy array is needed", before)
         if value.dtype.name not in annotation.dtypes:
-            family = _DTYPE_FAMILY.get(_family(annotation), _family(annotation))
-            reason = f"its dtype {value.dtype} is not {family}"
+            reason = f"its dtype {value.dtype} is not {_family_words(annotation)}"
             return _Problem(name, annotation, value, reason, before)
         trial = dict(memo)
         mismatch = _with_rank(annotation, tuple(value.shape), trial)
@@ -167,7 +170,7 @@ def _report(where: str, problem: _Problem, hint: str | None) -> _Report:
     return _Report(
         where=where,
         argument=problem.argument,
-        expected=_expected(problem.annotation, problem.memo),
+        expected=f"{_family_words(problem.annotation)} {_expected(problem.annotation, problem.memo)}",
         got=_describe(problem.value),
         reason=problem.reason,
         bound={k: v.size for k, v in problem.memo.items()},

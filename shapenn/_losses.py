@@ -13,7 +13,7 @@ from jaxtyping import Float, Integer, Real
 from ._activations import softmax_forward
 from ._errors import LabelError
 from ._layer import Layer
-from ._shapes import Array1D, Array2D, shapechecked
+from ._shapes import Array1D, Array2D, located, shapechecked
 
 __all__ = [
     "BinaryCrossentropy",
@@ -256,6 +256,7 @@ class Loss:
     def forward(self, y_pred: Any, y_true: Any) -> SampleLosses:
         raise NotImplementedError
 
+    @located
     def calculate(self, y_pred: Any, y_true: Any) -> float:
         """The mean loss over the batch, as a Python float."""
         return _mean(self.forward(y_pred, y_true), self)
@@ -276,11 +277,13 @@ class CategoricalCrossentropy(Loss):
         backward: → dinputs (batch, classes).
     """
 
+    @located
     def forward(self, y_pred: Probabilities, y_true: ClassTargets) -> SampleLosses:
         if (labels := _sparse(y_true)) is not None:
             return categorical_crossentropy_sparse(y_pred, labels)
         return categorical_crossentropy_onehot(y_pred, cast(OneHot, y_true))
 
+    @located
     def backward(self, y_pred: Probabilities, y_true: ClassTargets) -> Probabilities:
         if (labels := _sparse(y_true)) is not None:
             self.dinputs = categorical_crossentropy_sparse_backward(y_pred, labels)
@@ -299,9 +302,11 @@ class BinaryCrossentropy(Loss):
         forward: y_pred, y_true (batch, outputs) → (batch,); backward → (batch, outputs).
     """
 
+    @located
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
         return binary_crossentropy(y_pred, y_true)
 
+    @located
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
         self.dinputs = binary_crossentropy_backward(y_pred, y_true)
         return self.dinputs
@@ -314,9 +319,11 @@ class MeanSquaredError(Loss):
         forward: y_pred, y_true (batch, outputs) → (batch,); backward → (batch, outputs).
     """
 
+    @located
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
         return mean_squared_error(y_pred, y_true)
 
+    @located
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
         self.dinputs = mean_squared_error_backward(y_pred, y_true)
         return self.dinputs
@@ -329,9 +336,11 @@ class MeanAbsoluteError(Loss):
         forward: y_pred, y_true (batch, outputs) → (batch,); backward → (batch, outputs).
     """
 
+    @located
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
         return mean_absolute_error(y_pred, y_true)
 
+    @located
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
         self.dinputs = mean_absolute_error_backward(y_pred, y_true)
         return self.dinputs
@@ -351,6 +360,7 @@ class SoftmaxCategoricalCrossentropy(Layer):
     def __init__(self) -> None:
         self.loss = CategoricalCrossentropy()
 
+    @located
     def forward(self, inputs: Probabilities, y_true: ClassTargets) -> float:
         """Softmax the logits into ``output`` and return the mean cross-entropy."""
         probabilities = softmax_forward(inputs)
@@ -358,6 +368,7 @@ class SoftmaxCategoricalCrossentropy(Layer):
         self.inputs, self.output = inputs, probabilities
         return loss
 
+    @located
     def backward(self, dvalues: Probabilities, y_true: ClassTargets) -> Probabilities:
         """Gradient w.r.t. the logits; ``dvalues`` are the softmax outputs of ``forward``."""
         if (labels := _sparse(y_true)) is not None:

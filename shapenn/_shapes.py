@@ -81,11 +81,11 @@ def checks(enabled: bool) -> Iterator[None]:
         _enabled = previous
 
 
-def _array_positions(signature: inspect.Signature, hints: dict[str, Any]) -> list[tuple[int, str]]:
+def _float_positions(signature: inspect.Signature, hints: dict[str, Any]) -> list[tuple[int, str]]:
     return [
         (i, name)
         for i, name in enumerate(signature.parameters)
-        if array_annotation(hints.get(name)) is not None
+        if "float32" in getattr(array_annotation(hints.get(name)), "dtypes", ())
     ]
 
 
@@ -120,7 +120,7 @@ def shapechecked(
         checked = jaxtyped(typechecker=beartype)(fn)
         signature = inspect.signature(fn)
         hints = inspect.get_annotations(fn, eval_str=True)
-        arrays = _array_positions(signature, hints)
+        arrays = _float_positions(signature, hints)
         where = fn.__qualname__
         anchor_list = [*anchors]
 
