@@ -167,10 +167,11 @@ def _hint(
 
 
 def _report(where: str, problem: _Problem, hint: str | None) -> _Report:
+    memo = problem.memo
     return _Report(
         where=where,
         argument=problem.argument,
-        expected=f"{_family_words(problem.annotation)} {_expected(problem.annotation, problem.memo)}",
+        expected=_family_words(problem.annotation) + " " + _expected(problem.annotation, memo),
         got=_describe(problem.value),
         reason=problem.reason,
         bound={k: v.size for k, v in problem.memo.items()},
