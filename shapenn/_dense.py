@@ -67,7 +67,8 @@ class Dense(Layer):
     Attributes:
         weights: (in, out), initialised as ``0.01 * N(0, 1)`` like the book.
         biases: (1, out), initialised to zeros.
-        dweights, dbiases: gradients of the last ``backward``, same shapes as the parameters.
+        dweights, dbiases: gradients of the last ``backward`` (zeros before the first), same
+            shapes as the parameters.
 
     Shape:
         forward: inputs (batch, in) → outputs (batch, out).
@@ -84,8 +85,8 @@ class Dense(Layer):
 
     weights: Float[Array2D, "in out"]
     biases: Float[Array2D, "1 out"]
-    dweights: Float[Array2D, "in out"] | None
-    dbiases: Float[Array2D, "1 out"] | None
+    dweights: Float[Array2D, "in out"]
+    dbiases: Float[Array2D, "1 out"]
 
     def __init__(
         self,
@@ -102,7 +103,7 @@ class Dense(Layer):
         rng = np.random.default_rng(seed)
         self.weights = (0.01 * rng.standard_normal((n_inputs, n_neurons))).astype(float_dtype)
         self.biases = np.zeros((1, n_neurons), dtype=float_dtype)
-        self.dweights = self.dbiases = None
+        self.dweights, self.dbiases = np.zeros_like(self.weights), np.zeros_like(self.biases)
         self.inputs = self.output = self.dinputs = None
 
     @classmethod
@@ -136,6 +137,7 @@ class Dense(Layer):
             raise err.located(f"{cls.__name__}.from_arrays") from err.__cause__
         layer = cls(w.shape[0], w.shape[1], dtype=float_dtype)
         layer.weights, layer.biases = w, b
+        layer.dweights, layer.dbiases = np.zeros_like(w), np.zeros_like(b)
         return layer
 
     @property
