@@ -11,6 +11,7 @@ from ._activations import Sigmoid as Sigmoid
 from ._activations import Softmax as Softmax
 from ._activations import Tanh as Tanh
 from ._dense import Dense as Dense
+from ._dropout import Dropout as Dropout
 from ._errors import LabelError as LabelError
 from ._errors import ShapeError as ShapeError
 from ._layer import Layer as Layer
@@ -20,6 +21,18 @@ from ._losses import Loss as Loss
 from ._losses import MeanAbsoluteError as MeanAbsoluteError
 from ._losses import MeanSquaredError as MeanSquaredError
 from ._losses import SoftmaxCategoricalCrossentropy as SoftmaxCategoricalCrossentropy
+from ._metrics import Accuracy as Accuracy
+from ._metrics import BinaryAccuracy as BinaryAccuracy
+from ._metrics import CategoricalAccuracy as CategoricalAccuracy
+from ._metrics import RegressionAccuracy as RegressionAccuracy
+from ._model import DivergenceError as DivergenceError
+from ._model import History as History
+from ._model import Model as Model
+from ._optimizers import SGD as SGD
+from ._optimizers import Adagrad as Adagrad
+from ._optimizers import Adam as Adam
+from ._optimizers import Optimizer as Optimizer
+from ._optimizers import RMSprop as RMSprop
 from ._shapes import checks as checks
 from ._shapes import checks_enabled as checks_enabled
 from ._shapes import shapechecked as shapechecked
@@ -27,16 +40,29 @@ from ._shapes import shapechecked as shapechecked
 __version__ = "0.1.0"
 
 __all__ = [
+    "SGD",
+    "Accuracy",
+    "Adagrad",
+    "Adam",
+    "BinaryAccuracy",
     "BinaryCrossentropy",
+    "CategoricalAccuracy",
     "CategoricalCrossentropy",
     "Dense",
+    "DivergenceError",
+    "Dropout",
+    "History",
     "LabelError",
     "Layer",
     "Linear",
     "Loss",
     "MeanAbsoluteError",
     "MeanSquaredError",
+    "Model",
+    "Optimizer",
+    "RMSprop",
     "ReLU",
+    "RegressionAccuracy",
     "ShapeError",
     "Sigmoid",
     "Softmax",

@@ -6,8 +6,9 @@ import numpy as np
 import numpy.typing as npt
 from jaxtyping import Float
 
-from ._errors import ShapeError
+from ._errors import ShapeError, _Report
 from ._layer import Layer, not_called
+from ._regularization import regularization_gradient, regularization_penalty
 from ._shapes import Array2D, located, shapechecked
 
 __all__ = ["Dense", "dense_backward", "dense_forward"]
@@ -63,6 +64,9 @@ class Dense(Layer):
         seed: seed or ``numpy.random.Generator`` for the initial weights; None draws fresh
             entropy. NumPy's global random state is never used.
         dtype: float32 (default) or float64. Inputs must have the same dtype.
+        weight_regularizer_l1, weight_regularizer_l2, bias_regularizer_l1, bias_regularizer_l2:
+            L1/L2 penalty factors (the book's), added to the loss by ``regularization_loss`` and
+            to ``dweights``/``dbiases`` by ``backward``.
 
     Attributes:
         weights: (in, out), initialised as ``0.01 * N(0, 1)`` like the book.
@@ -83,6 +87,7 @@ class Dense(Layer):
         (5, 3)
     """
 
+    params = ("weights", "biases")
     weights: Float[Array2D, "in out"]
     biases: Float[Array2D, "1 out"]
     dweights: Float[Array2D, "in out"]
@@ -95,10 +100,18 @@ class Dense(Layer):
         *,
         seed: int | np.random.Generator | None = None,
         dtype: npt.DTypeLike = np.float32,
+        weight_regularizer_l1: float = 0.0,
+        weight_regularizer_l2: float = 0.0,
+        bias_regularizer_l1: float = 0.0,
+        bias_regularizer_l2: float = 0.0,
     ) -> None:
         for name, value in (("n_inputs", n_inputs), ("n_neurons", n_neurons)):
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise ValueError(f"Dense: {name} must be a positive integer, got {value!r}")
+        self.weight_regularizer_l1 = _penalty("weight_regularizer_l1", weight_regularizer_l1)
+        self.weight_regularizer_l2 = _penalty("weight_regularizer_l2", weight_regularizer_l2)
+        self.bias_regularizer_l1 = _penalty("bias_regularizer_l1", bias_regularizer_l1)
+        self.bias_regularizer_l2 = _penalty("bias_regularizer_l2", bias_regularizer_l2)
         float_dtype = _float_dtype(dtype)
         rng = np.random.default_rng(seed)
         self.weights = (0.01 * rng.standard_normal((n_inputs, n_neurons))).astype(float_dtype)
@@ -108,7 +121,15 @@ class Dense(Layer):
 
     @classmethod
     def from_arrays(
-        cls, weights: npt.ArrayLike, biases: npt.ArrayLike | None = None, *, dtype: Any = None
+        cls,
+        weights: npt.ArrayLike,
+        biases: npt.ArrayLike | None = None,
+        *,
+        dtype: Any = None,
+        weight_regularizer_l1: float = 0.0,
+        weight_regularizer_l2: float = 0.0,
+        bias_regularizer_l1: float = 0.0,
+        bias_regularizer_l2: float = 0.0,
     ) -> Self:
         """Build a layer from hand-written weights of shape (in, out) and biases.
 
@@ -135,7 +156,15 @@ class Dense(Layer):
             _dense_parameters(w, b)
         except ShapeError as err:
             raise err.located(f"{cls.__name__}.from_arrays") from err.__cause__
-        layer = cls(w.shape[0], w.shape[1], dtype=float_dtype)
+        layer = cls(
+            w.shape[0],
+            w.shape[1],
+            dtype=float_dtype,
+            weight_regularizer_l1=weight_regularizer_l1,
+            weight_regularizer_l2=weight_regularizer_l2,
+            bias_regularizer_l1=bias_regularizer_l1,
+            bias_regularizer_l2=bias_regularizer_l2,
+        )
         layer.weights, layer.biases = w, b
         layer.dweights, layer.dbiases = np.zeros_like(w), np.zeros_like(b)
         return layer
@@ -155,6 +184,36 @@ class Dense(Layer):
     def __repr__(self) -> str:
         return f"Dense({self.n_inputs} → {self.n_neurons})"
 
+    def compute_output_shape(self, input_shape: tuple[int | str, ...]) -> tuple[int | str, ...]:
+        """The output shape for a symbolic input shape such as ``("batch", 2)``.
+
+        Raises:
+            ShapeError: if the input is not (batch, in) with ``in`` equal to ``n_inputs``.
+        """
+        if len(input_shape) != 2 or input_shape[1] != self.n_inputs:
+            got = "(" + ", ".join(map(str, input_shape)) + ")"
+            reason = (
+                f"`in` is {input_shape[1]} here but {self.n_inputs} in `weights`"
+                if len(input_shape) == 2
+                else f"it is {len(input_shape)}-D but 2-D is needed"
+            )
+            report = _Report(
+                where=f"{self!r}",
+                argument="inputs",
+                expected=f"(batch, in={self.n_inputs})",
+                got=got,
+                reason=reason,
+                bound={"in": self.n_inputs, "out": self.n_neurons},
+            )
+            raise ShapeError(report)
+        return (input_shape[0], self.n_neurons)
+
+    def regularization_loss(self) -> float:
+        """The L1/L2 penalty of this layer's weights and biases, added to the reported loss."""
+        return regularization_penalty(
+            self.weights, self.weight_regularizer_l1, self.weight_regularizer_l2
+        ) + regularization_penalty(self.biases, self.bias_regularizer_l1, self.bias_regularizer_l2)
+
     @located
     def forward(self, inputs: Float[Array2D, "batch in"]) -> Float[Array2D, "batch out"]:
         """Compute ``inputs @ weights + biases`` and remember ``inputs`` for ``backward``."""
@@ -168,8 +227,22 @@ class Dense(Layer):
         if self.inputs is None:
             raise not_called(self, "backward")
         dinputs, self.dweights, self.dbiases = dense_backward(dvalues, self.inputs, self.weights)
+        if self.weight_regularizer_l1 or self.weight_regularizer_l2:
+            self.dweights += regularization_gradient(
+                self.weights, self.weight_regularizer_l1, self.weight_regularizer_l2
+            )
+        if self.bias_regularizer_l1 or self.bias_regularizer_l2:
+            self.dbiases += regularization_gradient(
+                self.biases, self.bias_regularizer_l1, self.bias_regularizer_l2
+            )
         self.dinputs = dinputs
         return dinputs
+
+
+def _penalty(name: str, value: float) -> float:
+    if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
+        raise ValueError(f"Dense: {name} must be a finite number >= 0, got {value!r}")
+    return float(value)
 
 
 def _float_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:

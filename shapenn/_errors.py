@@ -14,7 +14,9 @@ class _Report:
     expected: str
     got: str
     reason: str
-    bound: dict[str, int] = field(default_factory=dict[str, int])
+    bound: dict[str, int | tuple[int, ...]] = field(
+        default_factory=dict[str, int | tuple[int, ...]]
+    )
     hint: str | None = None
 
 
@@ -73,7 +75,7 @@ class ShapeError(ValueError, TypeError):
         return self.report.reason
 
     @property
-    def bound(self) -> dict[str, int]:
+    def bound(self) -> dict[str, int | tuple[int, ...]]:
         return dict(self.report.bound)
 
     @property

@@ -15,8 +15,10 @@ import numpy as np
 from beartype.door import is_bearable
 from jaxtyping._array_types import (  # private, but stable across 0.2/0.3; only read here
     _AnonymousDim,
+    _AnonymousVariadicDim,
     _FixedDim,
     _NamedDim,
+    _NamedVariadicDim,
 )
 
 from ._errors import ShapeError, _Report
@@ -27,7 +29,7 @@ _DTYPE_FAMILY = {"Float": "floating-point", "Integer": "integer", "Real": "real-
 
 
 class _Binding(NamedTuple):
-    size: int
+    size: int | tuple[int, ...]  # a tuple for a variadic dim such as ``*shape``
     argument: str
 
 
@@ -64,18 +66,46 @@ def _expected(annotation: Any, memo: Mapping[str, _Binding]) -> str:
         elif isinstance(dim, _NamedDim):
             known = memo.get(dim.name)
             parts.append(f"{dim.name}={known.size}" if known else dim.name)
+        elif isinstance(dim, _NamedVariadicDim):
+            known = memo.get("*" + dim.name)
+            parts.append(f"*{dim.name}={known.size}" if known else f"*{dim.name}")
+        elif isinstance(dim, _AnonymousVariadicDim):
+            parts.append("...")
         else:
             parts.append("_")
     inner = ", ".join(parts)
-    return f"({inner},)" if len(parts) == 1 else f"({inner})"
+    if len(parts) == 1:
+        return inner if inner.startswith(("*", "...")) else f"({inner},)"
+    return f"({inner})"
 
 
 def _with_rank(annotation: Any, shape: tuple[int, ...], memo: dict[str, _Binding]) -> str | None:
     """Why `shape` breaks `annotation`'s dims given `memo` (binding new dims into it), or None."""
-    dims = annotation.dims
-    if len(shape) != len(dims):
-        return f"it is {len(shape)}-D but {len(dims)}-D is needed"
-    for axis, (dim, size) in enumerate(zip(dims, shape, strict=True)):
+    dims = list(annotation.dims)
+    variadic = next(
+        (i for i, d in enumerate(dims) if isinstance(d, _NamedVariadicDim | _AnonymousVariadicDim)),
+        None,
+    )
+    if variadic is None:
+        if len(shape) != len(dims):
+            return f"it is {len(shape)}-D but {len(dims)}-D is needed"
+        pairs = list(zip(dims, shape, strict=True))
+    else:
+        fixed = len(dims) - 1
+        if len(shape) < fixed:
+            return f"it is {len(shape)}-D but at least {fixed}-D is needed"
+        middle = shape[variadic : len(shape) - (fixed - variadic)]
+        rest = shape[:variadic] + shape[len(shape) - (fixed - variadic) :]
+        dim = dims.pop(variadic)
+        if isinstance(dim, _NamedVariadicDim):
+            known = memo.get("*" + dim.name)
+            if known is None:
+                memo["*" + dim.name] = _Binding(middle, "")
+            elif known.size != middle:
+                where = f" in `{known.argument}`" if known.argument else ""
+                return f"its shape {middle} differs from {known.size}{where}"
+        pairs = list(zip(dims, rest, strict=True))
+    for axis, (dim, size) in enumerate(pairs):
         if isinstance(dim, _FixedDim):
             if size != dim.size:
                 return f"axis {axis} must be {dim.size} but is {size}"

@@ -12,7 +12,6 @@ from jaxtyping import Float, Integer, Real
 
 from ._activations import softmax_forward
 from ._errors import LabelError
-from ._layer import Layer
 from ._shapes import Array1D, Array2D, located, shapechecked
 
 __all__ = [
@@ -43,6 +42,15 @@ def _clip(values: np.ndarray[Any, np.dtype[Any]]) -> np.ndarray[Any, np.dtype[An
 def _sparse(y_true: "ClassTargets") -> Sparse | None:
     """``y_true`` as integer labels if it is 1-D (the kernel checks the rest), else None."""
     return cast(Sparse, y_true) if np.ndim(y_true) == 1 else None
+
+
+def _like(
+    targets: np.ndarray[Any, np.dtype[Any]], predictions: np.ndarray[Any, np.dtype[Any]]
+) -> np.ndarray[Any, np.dtype[Any]]:
+    """Integer or boolean targets in the predictions' dtype: NumPy would promote
+    float32 × int64 to float64 and upcast the loss and every gradient after it."""
+    same: np.ndarray[Any, np.dtype[Any]] = targets.astype(predictions.dtype, copy=False)
+    return same
 
 
 def check_labels(labels: Sparse, classes: int) -> None:
@@ -90,7 +98,7 @@ def categorical_crossentropy_onehot(
     Shape:
         y_pred: (batch, classes); y_true: (batch, classes) one-hot → (batch,).
     """
-    confidences = (_clip(y_pred) * y_true).sum(axis=1)
+    confidences = (_clip(y_pred) * _like(y_true, y_pred)).sum(axis=1)
     losses: SampleLosses = -np.log(confidences)
     return losses
 
@@ -120,7 +128,7 @@ def categorical_crossentropy_onehot_backward(
     Shape:
         y_pred, y_true: (batch, classes) → dinputs: (batch, classes).
     """
-    dinputs: Probabilities = (-y_true / _clip(y_pred) / y_pred.shape[0]).astype(y_pred.dtype)
+    dinputs: Probabilities = -_like(y_true, y_pred) / _clip(y_pred) / y_pred.shape[0]
     return dinputs
 
 
@@ -149,9 +157,7 @@ def softmax_crossentropy_onehot_backward(
     Shape:
         probabilities, y_true: (batch, classes) → (batch, classes).
     """
-    dinputs: Probabilities = ((probabilities - y_true) / probabilities.shape[0]).astype(
-        probabilities.dtype
-    )
+    dinputs: Probabilities = (probabilities - _like(y_true, probabilities)) / probabilities.shape[0]
     return dinputs
 
 
@@ -167,9 +173,9 @@ def binary_crossentropy(
     Shape:
         y_pred, y_true: (batch, outputs) → (batch,).
     """
-    p = _clip(y_pred)
-    losses: SampleLosses = -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p)).mean(axis=1)
-    return losses.astype(y_pred.dtype, copy=False)
+    p, y = _clip(y_pred), _like(y_true, y_pred)
+    losses: SampleLosses = -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean(axis=1)
+    return losses
 
 
 @shapechecked(anchors=("y_pred",))
@@ -181,9 +187,9 @@ def binary_crossentropy_backward(
     Shape:
         y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
     """
-    p = _clip(y_pred)
-    dinputs: Predictions = -(y_true / p - (1 - y_true) / (1 - p)) / y_pred.size
-    return dinputs.astype(y_pred.dtype, copy=False)
+    p, y = _clip(y_pred), _like(y_true, y_pred)
+    dinputs: Predictions = -(y / p - (1 - y) / (1 - p)) / y_pred.size
+    return dinputs
 
 
 @shapechecked(anchors=("y_pred",))
@@ -195,8 +201,9 @@ def mean_squared_error(
     Shape:
         y_pred, y_true: (batch, outputs) → (batch,).
     """
-    losses: SampleLosses = ((y_true - y_pred) ** 2).mean(axis=1)
-    return losses.astype(y_pred.dtype, copy=False)
+    error = _like(y_true, y_pred) - y_pred
+    losses: SampleLosses = (error * error).mean(axis=1)
+    return losses
 
 
 @shapechecked(anchors=("y_pred",))
@@ -208,8 +215,8 @@ def mean_squared_error_backward(
     Shape:
         y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
     """
-    dinputs: Predictions = -2 * (y_true - y_pred) / y_pred.size
-    return dinputs.astype(y_pred.dtype, copy=False)
+    dinputs: Predictions = (y_pred - _like(y_true, y_pred)) * (2 / y_pred.size)
+    return dinputs
 
 
 @shapechecked(anchors=("y_pred",))
@@ -221,8 +228,8 @@ def mean_absolute_error(
     Shape:
         y_pred, y_true: (batch, outputs) → (batch,).
     """
-    losses: SampleLosses = np.abs(y_true - y_pred).mean(axis=1)
-    return losses.astype(y_pred.dtype, copy=False)
+    losses: SampleLosses = np.abs(_like(y_true, y_pred) - y_pred).mean(axis=1)
+    return losses
 
 
 @shapechecked(anchors=("y_pred",))
@@ -234,8 +241,8 @@ def mean_absolute_error_backward(
     Shape:
         y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
     """
-    dinputs: Predictions = np.sign(y_pred - y_true) / y_pred.size
-    return dinputs.astype(y_pred.dtype, copy=False)
+    dinputs: Predictions = np.sign(y_pred - _like(y_true, y_pred)) / y_pred.size
+    return dinputs
 
 
 # --- classes ---------------------------------------------------------------------------------
@@ -254,6 +261,11 @@ class Loss:
     dinputs: np.ndarray[Any, np.dtype[Any]] | None = None
 
     def forward(self, y_pred: Any, y_true: Any) -> SampleLosses:
+        """Per-sample losses."""
+        raise NotImplementedError
+
+    def backward(self, y_pred: Any, y_true: Any) -> Any:
+        """Gradient of the mean loss with respect to ``y_pred``."""
         raise NotImplementedError
 
     @located
@@ -346,7 +358,7 @@ class MeanAbsoluteError(Loss):
         return self.dinputs
 
 
-class SoftmaxCategoricalCrossentropy(Layer):
+class SoftmaxCategoricalCrossentropy:
     """Softmax and categorical cross-entropy in one step, with the short gradient
     ``(softmax - onehot) / batch`` — the book's
     ``Activation_Softmax_Loss_CategoricalCrossentropy``.
@@ -359,6 +371,12 @@ class SoftmaxCategoricalCrossentropy(Layer):
 
     def __init__(self) -> None:
         self.loss = CategoricalCrossentropy()
+        self.inputs: Probabilities | None = None
+        self.output: Probabilities | None = None
+        self.dinputs: Probabilities | None = None
+
+    def __repr__(self) -> str:
+        return "SoftmaxCategoricalCrossentropy()"
 
     @located
     def forward(self, inputs: Probabilities, y_true: ClassTargets) -> float:

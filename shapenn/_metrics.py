@@ -1,0 +1,138 @@
+"""Accuracy metrics: categorical (sparse or one-hot), binary, and the book's regression accuracy."""
+
+from typing import Any, cast
+
+import numpy as np
+from jaxtyping import Float, Integer, Real
+
+from ._losses import ClassTargets, OneHot, Predictions, Probabilities, Targets, _sparse
+from ._shapes import Array1D, Array2D, located, shapechecked
+
+__all__ = [
+    "Accuracy",
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
+    "RegressionAccuracy",
+    "binary_accuracy",
+    "categorical_accuracy_onehot",
+    "categorical_accuracy_sparse",
+    "regression_accuracy",
+]
+
+
+@shapechecked(anchors=("y_pred",))
+def categorical_accuracy_sparse(
+    y_pred: Float[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
+) -> float:
+    """Fraction of rows whose largest prediction is at the label.
+
+    Shape:
+        y_pred: (batch, classes); y_true: (batch,) → a scalar.
+    """
+    return float(np.mean(np.argmax(y_pred, axis=1) == y_true))
+
+
+@shapechecked(anchors=("y_pred",))
+def categorical_accuracy_onehot(
+    y_pred: Float[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
+) -> float:
+    """Fraction of rows whose largest prediction is at the one-hot row's 1.
+
+    Shape:
+        y_pred, y_true: (batch, classes) → a scalar.
+    """
+    return float(np.mean(np.argmax(y_pred, axis=1) == np.argmax(y_true, axis=1)))
+
+
+@shapechecked(anchors=("y_pred",))
+def binary_accuracy(
+    y_pred: Float[Array2D, "batch outputs"],
+    y_true: Real[Array2D, "batch outputs"],
+    threshold: float,
+) -> float:
+    """Fraction of outputs where ``(y_pred > threshold)`` equals the 0/1 target.
+
+    Shape:
+        y_pred, y_true: (batch, outputs) → a scalar.
+    """
+    return float(np.mean((y_pred > threshold) == (y_true > 0.5)))
+
+
+@shapechecked(anchors=("y_pred",))
+def regression_accuracy(
+    y_pred: Float[Array2D, "batch outputs"],
+    y_true: Real[Array2D, "batch outputs"],
+    precision: float,
+) -> float:
+    """Fraction of outputs within ``precision`` of the target: ``|ŷ − y| < precision``.
+
+    Shape:
+        y_pred, y_true: (batch, outputs) → a scalar.
+    """
+    return float(np.mean(np.abs(y_pred - y_true) < precision))
+
+
+class Accuracy:
+    """A metric: ``calculate(y_pred, y_true)`` gives the fraction right in a batch.
+
+    ``init(y)`` is called once with all training targets before training (the book's protocol).
+    """
+
+    name = "accuracy"
+
+    def init(self, y: Any) -> None:
+        """Prepare from the training targets (nothing by default)."""
+
+    def calculate(self, y_pred: Any, y_true: Any) -> float:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class CategoricalAccuracy(Accuracy):
+    """Argmax accuracy for integer labels (batch,) or one-hot targets (batch, classes)."""
+
+    @located
+    def calculate(self, y_pred: Probabilities, y_true: ClassTargets) -> float:
+        if (labels := _sparse(y_true)) is not None:
+            return categorical_accuracy_sparse(y_pred, labels)
+        return categorical_accuracy_onehot(y_pred, cast(OneHot, y_true))
+
+
+class BinaryAccuracy(Accuracy):
+    """Accuracy of independent binary outputs, each thresholded at ``threshold``."""
+
+    def __init__(self, threshold: float = 0.5) -> None:
+        self.threshold = float(threshold)
+
+    @located
+    def calculate(self, y_pred: Predictions, y_true: Targets) -> float:
+        return binary_accuracy(y_pred, y_true, self.threshold)
+
+
+class RegressionAccuracy(Accuracy):
+    """The book's regression accuracy: the fraction of predictions within ``precision``.
+
+    Args:
+        precision: the tolerance; None (default) sets it at ``init`` to ``std(y) / divisor``.
+        divisor: 250, the book's choice.
+    """
+
+    def __init__(self, precision: float | None = None, divisor: float = 250.0) -> None:
+        self.precision = precision
+        self.divisor = float(divisor)
+        self._fixed = precision is not None
+
+    def init(self, y: Any) -> None:
+        if not self._fixed:
+            self.precision = float(np.std(y)) / self.divisor
+
+    @located
+    def calculate(self, y_pred: Predictions, y_true: Targets) -> float:
+        if self.precision is None:
+            raise RuntimeError(
+                "RegressionAccuracy: precision is not set; call init(y) with the training "
+                "targets first, or pass precision=..."
+            )
+        return regression_accuracy(y_pred, y_true, self.precision)

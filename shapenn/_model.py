@@ -1,0 +1,427 @@
+"""A sequential model: layers validated as a chain before any data, then fit, evaluate, predict."""
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from jaxtyping import Float
+
+from ._activations import Softmax
+from ._dense import Dense
+from ._errors import ShapeError, _Report
+from ._layer import Layer
+from ._losses import (
+    CategoricalCrossentropy,
+    Loss,
+    softmax_crossentropy_onehot_backward,
+    softmax_crossentropy_sparse_backward,
+)
+from ._metrics import Accuracy
+from ._optimizers import Optimizer
+from ._shapes import Array2D
+from ._validate import check_inputs, check_targets
+
+__all__ = ["DivergenceError", "History", "Model"]
+
+PREDICT_BATCH = 1024  # rows per batch when predict/evaluate are given no batch_size
+
+
+class DivergenceError(ArithmeticError):
+    """The loss became NaN or infinite during ``fit``; the model keeps its last finite weights."""
+
+
+@dataclass
+class History:
+    """Per-epoch figures returned by ``Model.fit``.
+
+    ``loss`` is the training loss including the regularization penalty (``data_loss`` +
+    ``regularization_loss``), averaged over the epoch's batches by size; ``val_loss`` is the data
+    loss on the validation data. Accuracies are fractions in [0, 1].
+    """
+
+    loss: list[float] = field(default_factory=list[float])
+    data_loss: list[float] = field(default_factory=list[float])
+    regularization_loss: list[float] = field(default_factory=list[float])
+    accuracy: list[float] = field(default_factory=list[float])
+    val_loss: list[float] = field(default_factory=list[float])
+    val_accuracy: list[float] = field(default_factory=list[float])
+
+    def as_dict(self) -> dict[str, list[float]]:
+        return {k: list(v) for k, v in vars(self).items() if v}
+
+
+def _dims(shape: Sequence[int | str]) -> str:
+    return "(" + ", ".join(map(str, shape)) + ")"
+
+
+class Model:
+    """A stack of layers trained together, the book's ``Model`` with Keras's conveniences.
+
+    Args:
+        layers: the layers, input first. More can be added with ``add``.
+        loss, optimizer, metric: as for ``set``.
+
+    The chain of layers is validated symbolically when the model is built (at ``set``, ``fit``,
+    ``summary``, or ``build()``), before any data: a ``Dense(2, 64)`` followed by a
+    ``Dense(32, 3)`` is a ShapeError naming both layers, their positions and the dims.
+
+    ``fit``, ``evaluate`` and ``predict`` accept any real-valued X and cast each batch to the
+    model's dtype (float32 by default), as Keras does; the layers themselves never cast.
+
+    Example::
+
+        model = Model([Dense(2, 64, seed=0), ReLU(), Dense(64, 3, seed=1), Softmax()],
+                      loss=CategoricalCrossentropy(), optimizer=Adam(0.05, decay=5e-7),
+                      metric=CategoricalAccuracy())
+        history = model.fit(X, y, epochs=100)
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer] = (),
+        *,
+        loss: Loss | None = None,
+        optimizer: Optimizer | None = None,
+        metric: Accuracy | None = None,
+    ) -> None:
+        self.layers: list[Layer] = list(layers)
+        self.loss = loss
+        self.optimizer = optimizer
+        self.metric = metric
+        self._shapes: list[tuple[int | str, ...]] | None = None
+        if self.layers:
+            self.build()
+
+    # --- building --------------------------------------------------------------------------
+
+    def add(self, layer: Layer) -> "Model":
+        """Append a layer (the book's ``model.add``) and re-validate the chain."""
+        self.layers.append(layer)
+        self._shapes = None
+        self.build()
+        return self
+
+    def set(
+        self,
+        *,
+        loss: Loss | None = None,
+        optimizer: Optimizer | None = None,
+        metric: Accuracy | None = None,
+    ) -> "Model":
+        """Set the loss, optimizer and metric (the book's ``model.set``)."""
+        if loss is not None:
+            self.loss = loss
+        if optimizer is not None:
+            self.optimizer = optimizer
+        if metric is not None:
+            self.metric = metric
+        self.build()
+        return self
+
+    @property
+    def input_features(self) -> int:
+        """The number of features each input sample must have: the first Dense's ``in``."""
+        dense = next((layer for layer in self.layers if isinstance(layer, Dense)), None)
+        if dense is None:
+            raise ValueError("the model has no Dense layer, so its input width is unknown")
+        return dense.n_inputs
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        dense = next((layer for layer in self.layers if isinstance(layer, Dense)), None)
+        return dense.dtype if dense is not None else np.dtype(np.float32)
+
+    def build(self) -> list[tuple[int | str, ...]]:
+        """Validate the chain of layers symbolically and return each layer's output shape.
+
+        Raises:
+            ShapeError: at the first layer whose input does not fit the previous output.
+        """
+        if self._shapes is not None:
+            return self._shapes
+        if not self.layers:
+            raise ValueError("the model has no layers: add some with Model([...]) or add()")
+        shape: tuple[int | str, ...] = ("batch", self.input_features)
+        shapes = []
+        for index, layer in enumerate(self.layers):
+            try:
+                shape = layer.compute_output_shape(shape)
+            except ShapeError as err:
+                raise self._chain_error(index, shape, err) from err
+            shapes.append(shape)
+        self._shapes = shapes
+        return shapes
+
+    def _chain_error(self, index: int, shape: tuple[int | str, ...], err: ShapeError) -> ShapeError:
+        layer = self.layers[index]
+        previous = next(
+            (i for i in range(index - 1, -1, -1) if isinstance(self.layers[i], Dense)), None
+        )
+        source = (
+            f" from layers[{previous}] {self.layers[previous]!r}" if previous is not None else ""
+        )
+        hint = None
+        if isinstance(layer, Dense) and previous is not None and len(shape) == 2:
+            before = self.layers[previous]
+            assert isinstance(before, Dense)
+            hint = (
+                f"make layers[{index}] Dense({shape[1]}, {layer.n_neurons}), "
+                f"or layers[{previous}] Dense({before.n_inputs}, {layer.n_inputs})"
+            )
+        report = _Report(
+            where="Model",
+            argument=f"layers[{index}] {layer!r}",
+            expected=err.expected,
+            got=f"{_dims(shape)}{source}",
+            reason=err.reason,
+            bound=err.bound,
+            hint=hint,
+        )
+        return ShapeError(report)
+
+    @property
+    def trainable_layers(self) -> list[Layer]:
+        return [layer for layer in self.layers if layer.params]
+
+    def count_params(self) -> int:
+        return sum(getattr(layer, name).size for layer in self.layers for name in layer.params)
+
+    def summary(self, print_fn: Callable[[str], None] | None = print) -> str:
+        """A table of each layer with its named output shape and parameter count.
+
+        Printed with ``print_fn`` (None to only return it).
+        """
+        shapes = self.build()
+        rows = [("#", "layer", "output shape", "params")]
+        for index, (layer, shape) in enumerate(zip(self.layers, shapes, strict=True)):
+            params = sum(getattr(layer, name).size for name in layer.params)
+            rows.append((str(index), repr(layer), _dims(shape), f"{params:,}"))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines = [
+            "  ".join(
+                cell.rjust(w) if i in (0, 3) else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+            for row in rows
+        ]
+        rule = "-" * max(len(line) for line in lines)
+        extra = [f"loss: {self.loss!r}"] if self.loss else []
+        extra += [f"optimizer: {self.optimizer!r}"] if self.optimizer else []
+        table = "\n".join(
+            [lines[0], rule, *lines[1:], rule, f"total params: {self.count_params():,}", *extra]
+        )
+        if print_fn is not None:
+            print_fn(table)
+        return table
+
+    def __repr__(self) -> str:
+        return "Model([" + ", ".join(map(repr, self.layers)) + "])"
+
+    # --- one batch ---------------------------------------------------------------------------
+
+    def _fused(self) -> bool:
+        """Softmax output with categorical cross-entropy: use the short gradient."""
+        return isinstance(self.layers[-1], Softmax) and type(self.loss) is CategoricalCrossentropy
+
+    def _set_training(self, training: bool) -> None:
+        for layer in self.layers:
+            layer.training = training
+
+    def forward(self, inputs: Float[Array2D, "batch in"]) -> Float[Array2D, "batch out"]:
+        """Run ``inputs`` through every layer (in the current training mode)."""
+        output = inputs
+        for layer in self.layers:
+            output = layer.forward(output)
+        return output
+
+    def backward(self, output: Float[Array2D, "batch out"], y_true: Any) -> None:
+        """Backpropagate the loss of ``output`` against ``y_true`` through every layer."""
+        assert self.loss is not None
+        if self._fused():
+            if np.ndim(y_true) == 1:
+                dvalues = softmax_crossentropy_sparse_backward(output, y_true)
+            else:
+                dvalues = softmax_crossentropy_onehot_backward(output, y_true)
+            layers = self.layers[:-1]
+        else:
+            dvalues = self.loss.backward(output, y_true)
+            layers = self.layers
+        for layer in reversed(layers):
+            dvalues = layer.backward(dvalues)
+
+    def regularization_loss(self) -> float:
+        return sum((layer.regularization_loss() for layer in self.layers), 0.0)
+
+    # --- training ----------------------------------------------------------------------------
+
+    def _require(self, *, optimizer: bool) -> Loss:
+        if self.loss is None:
+            raise ValueError("the model has no loss: call model.set(loss=..., optimizer=...)")
+        if optimizer and self.optimizer is None:
+            raise ValueError("the model has no optimizer: call model.set(optimizer=...)")
+        self.build()
+        return self.loss
+
+    def _batches(
+        self, n: int, batch_size: int | None, order: npt.NDArray[np.intp] | None = None
+    ) -> Iterator[slice | npt.NDArray[np.intp]]:
+        size = n if batch_size is None else batch_size
+        for start in range(0, n, size):
+            yield slice(start, start + size) if order is None else order[start : start + size]
+
+    def fit(
+        self,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        *,
+        epochs: int = 1,
+        batch_size: int | None = None,
+        validation_data: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
+        shuffle: bool = True,
+        seed: int | np.random.Generator | None = None,
+        verbose: int = 1,
+        callback: Callable[[int, dict[str, float]], None] | None = None,
+    ) -> History:
+        """Train for ``epochs`` passes over (X, y) and return the per-epoch History.
+
+        Args:
+            X: (samples, features) real-valued; cast batch by batch to the model's dtype.
+            y: integer labels (samples,) or one-hot (samples, classes) for cross-entropy,
+                (samples, outputs) for binary cross-entropy and regression.
+            epochs: passes over the data.
+            batch_size: samples per step; None for the whole set in one step (the book's).
+            validation_data: (X_val, y_val), evaluated after each epoch.
+            shuffle: reshuffle the samples each epoch (only with mini-batches).
+            seed: seed or Generator for shuffling.
+            verbose: 0 silent, 1 one line per epoch.
+            callback: called after each epoch with (epoch, figures).
+
+        Raises:
+            ShapeError: X or y of the wrong shape or dtype for this model and loss.
+            ValueError: empty data, NaN/inf values; LabelError: labels out of range.
+            DivergenceError: the loss became NaN/inf; the model keeps its last finite weights.
+        """
+        loss = self._require(optimizer=True)
+        optimizer = self.optimizer
+        assert optimizer is not None
+        X_arr, y_arr = self._checked(X, y, "fit")
+        validation = None
+        if validation_data is not None:
+            validation = self._checked(*validation_data, "fit(validation_data)")
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+        if self.metric is not None:
+            self.metric.init(y_arr)
+        rng = np.random.default_rng(seed)
+        n = X_arr.shape[0]
+        history = History()
+        for epoch in range(1, epochs + 1):
+            snapshot = self._snapshot()
+            order = rng.permutation(n) if shuffle and batch_size is not None else None
+            total = data_total = correct = 0.0
+            self._set_training(True)
+            for step, rows in enumerate(self._batches(n, batch_size, order), start=1):
+                batch_x = np.asarray(X_arr[rows], dtype=self.dtype)
+                batch_y = y_arr[rows]
+                output = self.forward(batch_x)
+                data_loss = loss.calculate(output, batch_y)
+                regularization = self.regularization_loss()
+                if not math.isfinite(data_loss + regularization):
+                    self._diverged(epoch, step, data_loss + regularization, snapshot)
+                count = batch_x.shape[0]
+                data_total += data_loss * count
+                total += (data_loss + regularization) * count
+                if self.metric is not None:
+                    correct += self.metric.calculate(output, batch_y) * count
+                self.backward(output, batch_y)
+                optimizer.step(self.trainable_layers)
+            self._set_training(False)
+            figures = {"loss": total / n, "data_loss": data_total / n}
+            figures["regularization_loss"] = figures["loss"] - figures["data_loss"]
+            if self.metric is not None:
+                figures["accuracy"] = correct / n
+            if validation is not None:
+                val_loss, val_accuracy = self._evaluate(*validation, batch_size)
+                figures["val_loss"] = val_loss
+                if val_accuracy is not None:
+                    figures["val_accuracy"] = val_accuracy
+            for key, value in figures.items():
+                getattr(history, key).append(value)
+            if verbose:
+                text = " - ".join(f"{k} {v:.4f}" for k, v in figures.items() if k != "data_loss")
+                print(f"epoch {epoch}/{epochs} - {text}")
+            if callback is not None:
+                callback(epoch, figures)
+        return history
+
+    def _snapshot(self) -> list[np.ndarray[Any, np.dtype[Any]]]:
+        return [getattr(layer, name).copy() for layer in self.layers for name in layer.params]
+
+    def _diverged(
+        self, epoch: int, step: int, value: float, snapshot: list[np.ndarray[Any, np.dtype[Any]]]
+    ) -> None:
+        params = [(layer, name) for layer in self.layers for name in layer.params]
+        restored = ""
+        if not all(np.isfinite(getattr(layer, name)).all() for layer, name in params):
+            for (layer, name), saved in zip(params, snapshot, strict=True):
+                getattr(layer, name)[...] = saved
+            restored = f", restored from the start of epoch {epoch}"
+        self._set_training(False)
+        lr = getattr(self.optimizer, "current_learning_rate", None)
+        raise DivergenceError(
+            f"the loss became {value} at epoch {epoch}, step {step}; training stopped and the "
+            f"model keeps its last finite weights{restored}. Try a lower learning rate "
+            f"(now {lr:g})" + (" or inputs scaled to about unit size" if lr else "")
+        )
+
+    def _checked(self, X: npt.ArrayLike, y: npt.ArrayLike, where: str) -> tuple[Any, Any]:
+        loss = self._require(optimizer=False)
+        outputs = self.build()[-1][-1]
+        X_arr = check_inputs(X, self.input_features, where=f"Model.{where}")
+        y_arr = check_targets(X_arr, y, loss, outputs, self.dtype, where=f"Model.{where}")
+        return X_arr, y_arr
+
+    # --- inference ---------------------------------------------------------------------------
+
+    def predict(self, X: npt.ArrayLike, *, batch_size: int | None = None) -> npt.NDArray[Any]:
+        """The model's outputs for X, computed ``batch_size`` rows at a time (1024 by default),
+        so only one batch of activations is held at once.
+
+        Shape:
+            X: (samples, features) → (samples, outputs).
+        """
+        X_arr = check_inputs(X, self.input_features, where="Model.predict")
+        n = X_arr.shape[0]
+        size = batch_size or PREDICT_BATCH
+        self._set_training(False)
+        result: npt.NDArray[Any] | None = None
+        for rows in self._batches(n, size):
+            output = self.forward(np.asarray(X_arr[rows], dtype=self.dtype))
+            if result is None:
+                result = np.empty((n, output.shape[1]), dtype=output.dtype)
+            result[rows] = output
+        assert result is not None
+        return result
+
+    def evaluate(
+        self, X: npt.ArrayLike, y: npt.ArrayLike, *, batch_size: int | None = None
+    ) -> tuple[float, float | None]:
+        """The mean data loss and the metric (None without one) on (X, y), in batches."""
+        X_arr, y_arr = self._checked(X, y, "evaluate")
+        return self._evaluate(X_arr, y_arr, batch_size)
+
+    def _evaluate(self, X: Any, y: Any, batch_size: int | None) -> tuple[float, float | None]:
+        assert self.loss is not None
+        self._set_training(False)
+        n = X.shape[0]
+        loss_total = correct = 0.0
+        for rows in self._batches(n, batch_size or PREDICT_BATCH):
+            batch_y = y[rows]
+            output = self.forward(np.asarray(X[rows], dtype=self.dtype))
+            loss_total += self.loss.calculate(output, batch_y) * output.shape[0]
+            if self.metric is not None:
+                correct += self.metric.calculate(output, batch_y) * output.shape[0]
+        return loss_total / n, (correct / n if self.metric is not None else None)

@@ -1,0 +1,286 @@
+"""Optimizers: pure update rules plus a small state per parameter.
+
+Each rule is a shapechecked function of (parameter, gradient, state…) that returns the new
+parameter and state, all of one shape; the classes hold hyperparameters, the step count and the
+per-parameter state, and implement the book's learning-rate decay
+``lr_t = lr / (1 + decay · t)``.
+"""
+
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+import numpy as np
+from jaxtyping import Float
+
+from ._layer import Layer
+from ._shapes import shapechecked
+
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamState",
+    "Optimizer",
+    "RMSprop",
+    "adagrad_update",
+    "adam_update",
+    "rmsprop_update",
+    "sgd_update",
+]
+
+Param = Float[np.ndarray, "..."]
+
+
+@shapechecked(anchors=("param",))
+def sgd_update(
+    param: Float[np.ndarray, "*shape"],
+    grad: Float[np.ndarray, "*shape"],
+    velocity: Float[np.ndarray, "*shape"],
+    learning_rate: float,
+    momentum: float,
+) -> tuple[Float[np.ndarray, "*shape"], Float[np.ndarray, "*shape"]]:
+    """Gradient descent with momentum (the book's form):
+
+    ``v ← momentum · v − lr · g``;  ``θ ← θ + v``.  With ``momentum = 0``: ``θ ← θ − lr · g``.
+
+    Shape:
+        param, grad, velocity: any shape, all the same → (new param, new velocity).
+    """
+    velocity = momentum * velocity - learning_rate * grad
+    return param + velocity, velocity
+
+
+@shapechecked(anchors=("param",))
+def adagrad_update(
+    param: Float[np.ndarray, "*shape"],
+    grad: Float[np.ndarray, "*shape"],
+    cache: Float[np.ndarray, "*shape"],
+    learning_rate: float,
+    epsilon: float,
+) -> tuple[Float[np.ndarray, "*shape"], Float[np.ndarray, "*shape"]]:
+    """Adagrad: ``c ← c + g²``;  ``θ ← θ − lr · g / (√c + ε)``.
+
+    Shape:
+        param, grad, cache: any shape, all the same → (new param, new cache).
+    """
+    cache = cache + grad * grad
+    return param - learning_rate * grad / (np.sqrt(cache) + epsilon), cache
+
+
+@shapechecked(anchors=("param",))
+def rmsprop_update(
+    param: Float[np.ndarray, "*shape"],
+    grad: Float[np.ndarray, "*shape"],
+    cache: Float[np.ndarray, "*shape"],
+    learning_rate: float,
+    epsilon: float,
+    rho: float,
+) -> tuple[Float[np.ndarray, "*shape"], Float[np.ndarray, "*shape"]]:
+    """RMSprop: ``c ← ρ · c + (1 − ρ) · g²``;  ``θ ← θ − lr · g / (√c + ε)``.
+
+    Shape:
+        param, grad, cache: any shape, all the same → (new param, new cache).
+    """
+    cache = rho * cache + (1 - rho) * grad * grad
+    return param - learning_rate * grad / (np.sqrt(cache) + epsilon), cache
+
+
+class AdamState(NamedTuple):
+    """Adam's moments for one parameter: first ``m`` and second ``v``, the parameter's shape."""
+
+    m: Float[np.ndarray, "..."]
+    v: Float[np.ndarray, "..."]
+
+
+@shapechecked(anchors=("param",))
+def adam_update(
+    param: Float[np.ndarray, "*shape"],
+    grad: Float[np.ndarray, "*shape"],
+    m: Float[np.ndarray, "*shape"],
+    v: Float[np.ndarray, "*shape"],
+    step: int,
+    learning_rate: float,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
+) -> tuple[Float[np.ndarray, "*shape"], Float[np.ndarray, "*shape"], Float[np.ndarray, "*shape"]]:
+    """Adam, with bias correction at step ``t = step + 1``:
+
+    ``m ← β₁ m + (1 − β₁) g``;  ``v ← β₂ v + (1 − β₂) g²``;
+    ``θ ← θ − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)``.
+
+    Shape:
+        param, grad, m, v: any shape, all the same → (new param, new m, new v).
+    """
+    m = beta_1 * m + (1 - beta_1) * grad
+    v = beta_2 * v + (1 - beta_2) * grad * grad
+    m_hat = m / (1 - beta_1 ** (step + 1))
+    v_hat = v / (1 - beta_2 ** (step + 1))
+    return param - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), m, v
+
+
+def _check_hyperparameters(owner: str, **values: float) -> None:
+    for name, value in values.items():
+        if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
+            raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
+
+
+class Optimizer:
+    """Base optimizer: the book's ``pre_update_params`` / ``update_params`` /
+    ``post_update_params`` protocol, plus ``step(layers)`` doing all three.
+
+    Attributes:
+        learning_rate: the initial learning rate.
+        current_learning_rate: after decay, ``learning_rate / (1 + decay · iterations)``.
+        iterations: number of completed steps.
+        state: per (layer, parameter name) state, created on first update.
+    """
+
+    def __init__(self, learning_rate: float, decay: float) -> None:
+        _check_hyperparameters(type(self).__name__, learning_rate=learning_rate, decay=decay)
+        self.learning_rate = float(learning_rate)
+        self.current_learning_rate = float(learning_rate)
+        self.decay = float(decay)
+        self.iterations = 0
+        self.state: dict[tuple[int, str], Any] = {}
+        self._owners: dict[int, Layer] = {}  # keeps ids stable: a layer in state stays alive
+
+    def pre_update_params(self) -> None:
+        """Apply learning-rate decay for the coming step."""
+        if self.decay:
+            self.current_learning_rate = self.learning_rate / (1.0 + self.decay * self.iterations)
+
+    def update_params(self, layer: Layer) -> None:
+        """Update every trainable parameter of ``layer`` from its gradient ``d<name>``."""
+        self._owners[id(layer)] = layer
+        for name in layer.params:
+            param = getattr(layer, name)
+            grad = getattr(layer, "d" + name)
+            key = (id(layer), name)
+            state = self.state.get(key)
+            if state is None:
+                state = self.state[key] = self._init_state(param)
+            new_param, self.state[key] = self._update(param, grad, state)
+            param[...] = new_param  # in place: the layer, caches and views keep one array
+
+    def post_update_params(self) -> None:
+        self.iterations += 1
+
+    def step(self, layers: Iterable[Layer]) -> None:
+        """One optimisation step over all trainable layers."""
+        self.pre_update_params()
+        for layer in layers:
+            if layer.params:
+                self.update_params(layer)
+        self.post_update_params()
+
+    def _init_state(self, param: Param) -> Any:
+        raise NotImplementedError
+
+    def _update(self, param: Param, grad: Param, state: Any) -> tuple[Param, Any]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self._hyperparameters().items())
+        return f"{type(self).__name__}({fields})"
+
+    def _hyperparameters(self) -> dict[str, float]:
+        return {"learning_rate": self.learning_rate, "decay": self.decay}
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, the book's ``Optimizer_SGD``."""
+
+    def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, momentum: float = 0.0):
+        super().__init__(learning_rate, decay)
+        _check_hyperparameters("SGD", momentum=momentum)
+        self.momentum = float(momentum)
+
+    def _init_state(self, param: Param) -> Param:
+        return np.zeros_like(param)
+
+    def _update(self, param: Param, grad: Param, state: Param) -> tuple[Param, Param]:
+        return sgd_update(param, grad, state, self.current_learning_rate, self.momentum)
+
+    def _hyperparameters(self) -> dict[str, float]:
+        return {**super()._hyperparameters(), "momentum": self.momentum}
+
+
+class Adagrad(Optimizer):
+    """Adagrad, the book's ``Optimizer_Adagrad``."""
+
+    def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, epsilon: float = 1e-7):
+        super().__init__(learning_rate, decay)
+        _check_hyperparameters("Adagrad", epsilon=epsilon)
+        self.epsilon = float(epsilon)
+
+    def _init_state(self, param: Param) -> Param:
+        return np.zeros_like(param)
+
+    def _update(self, param: Param, grad: Param, state: Param) -> tuple[Param, Param]:
+        return adagrad_update(param, grad, state, self.current_learning_rate, self.epsilon)
+
+    def _hyperparameters(self) -> dict[str, float]:
+        return {**super()._hyperparameters(), "epsilon": self.epsilon}
+
+
+class RMSprop(Optimizer):
+    """RMSprop, the book's ``Optimizer_RMSprop``."""
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        decay: float = 0.0,
+        epsilon: float = 1e-7,
+        rho: float = 0.9,
+    ) -> None:
+        super().__init__(learning_rate, decay)
+        _check_hyperparameters("RMSprop", epsilon=epsilon, rho=rho)
+        self.epsilon, self.rho = float(epsilon), float(rho)
+
+    def _init_state(self, param: Param) -> Param:
+        return np.zeros_like(param)
+
+    def _update(self, param: Param, grad: Param, state: Param) -> tuple[Param, Param]:
+        lr = self.current_learning_rate
+        return rmsprop_update(param, grad, state, lr, self.epsilon, self.rho)
+
+    def _hyperparameters(self) -> dict[str, float]:
+        return {**super()._hyperparameters(), "epsilon": self.epsilon, "rho": self.rho}
+
+
+class Adam(Optimizer):
+    """Adam, the book's ``Optimizer_Adam``."""
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        decay: float = 0.0,
+        epsilon: float = 1e-7,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+    ) -> None:
+        super().__init__(learning_rate, decay)
+        _check_hyperparameters("Adam", epsilon=epsilon, beta_1=beta_1, beta_2=beta_2)
+        self.epsilon, self.beta_1, self.beta_2 = float(epsilon), float(beta_1), float(beta_2)
+
+    def _init_state(self, param: Param) -> AdamState:
+        return AdamState(np.zeros_like(param), np.zeros_like(param))
+
+    def _update(self, param: Param, grad: Param, state: AdamState) -> tuple[Param, AdamState]:
+        new, m, v = adam_update(
+            param,
+            grad,
+            state.m,
+            state.v,
+            self.iterations,
+            self.current_learning_rate,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+        )
+        return new, AdamState(m, v)
+
+    def _hyperparameters(self) -> dict[str, float]:
+        extra = {"epsilon": self.epsilon, "beta_1": self.beta_1, "beta_2": self.beta_2}
+        return {**super()._hyperparameters(), **extra}
