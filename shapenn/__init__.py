@@ -14,6 +14,9 @@ from ._dense import Dense as Dense
 from ._dropout import Dropout as Dropout
 from ._errors import LabelError as LabelError
 from ._errors import ShapeError as ShapeError
+from ._gradcheck import GradcheckError as GradcheckError
+from ._gradcheck import GradcheckResult as GradcheckResult
+from ._gradcheck import gradcheck as gradcheck
 from ._layer import Layer as Layer
 from ._losses import BinaryCrossentropy as BinaryCrossentropy
 from ._losses import CategoricalCrossentropy as CategoricalCrossentropy
@@ -51,6 +54,8 @@ __all__ = [
     "Dense",
     "DivergenceError",
     "Dropout",
+    "GradcheckError",
+    "GradcheckResult",
     "History",
     "LabelError",
     "Layer",
@@ -70,5 +75,6 @@ __all__ = [
     "Tanh",
     "checks",
     "checks_enabled",
+    "gradcheck",
     "shapechecked",
 ]

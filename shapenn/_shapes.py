@@ -55,6 +55,9 @@ SparseLabels: TypeAlias = Integer[Array1D, " batch"]
 OneHot: TypeAlias = Real[Array2D, "batch classes"]
 Scalar: TypeAlias = float
 
+_PLAIN = (bool, int, float, str, np.generic, np.random.Generator)
+_SIGNATURES_KEPT = 256  # per function; a training run uses a handful
+
 P = ParamSpec("P")
 R = TypeVar("R")
 S = TypeVar("S")
@@ -140,17 +143,44 @@ def shapechecked(
                     return dtype_report(where, name, value, first[0], first[1])
             return None
 
+        # Signatures (array types, shapes and dtypes; other arguments' types) that have passed
+        # the full check. What jaxtyping + beartype decide depends on nothing else, so a call
+        # with a known signature passes too: it costs one tuple and one set lookup. A failing
+        # signature is never stored, so every bad call still gets the full check and its error.
+        passed: set[tuple[Any, ...]] = set()
+
+        def signature_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+            key: list[Any] = []
+            for value in (*args, *kwargs.values()):
+                if isinstance(value, np.ndarray):
+                    key.append((type(value), value.shape, value.dtype))
+                elif value is None or isinstance(value, _PLAIN):
+                    key.append(type(value))
+                else:
+                    return None  # e.g. a list: its contents matter, so always check in full
+            if kwargs:
+                key.append(tuple(kwargs))
+            return tuple(key)
+
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             if not _enabled:
+                return fn(*args, **kwargs)
+            key = signature_of(args, kwargs)
+            if key is not None and key in passed:
                 return fn(*args, **kwargs)
             mixed = same_dtypes(args, kwargs)
             if mixed is not None:
                 raise mixed
             try:
-                return checked(*args, **kwargs)
+                result = checked(*args, **kwargs)
             except TypeCheckError as err:
                 raise explain(where, signature, hints, anchor_list, args, kwargs, str(err)) from err
+            if key is not None:
+                if len(passed) >= _SIGNATURES_KEPT:
+                    passed.clear()
+                passed.add(key)
+            return result
 
         return wrapper
 
