@@ -5,6 +5,7 @@ time by jaxtyping + beartype; a mistake raises `ShapeError` with what was expect
 got and how to fix it.
 """
 
+from . import datasets as datasets
 from ._activations import Linear as Linear
 from ._activations import ReLU as ReLU
 from ._activations import Sigmoid as Sigmoid
@@ -75,6 +76,7 @@ __all__ = [
     "Tanh",
     "checks",
     "checks_enabled",
+    "datasets",
     "gradcheck",
     "shapechecked",
 ]

@@ -64,12 +64,14 @@ class Dense(Layer):
         seed: seed or ``numpy.random.Generator`` for the initial weights; None draws fresh
             entropy. NumPy's global random state is never used.
         dtype: float32 (default) or float64. Inputs must have the same dtype.
+        weight_scale: standard deviation of the initial weights; the book's 0.01 by default
+            (its regression chapter uses 0.1).
         weight_regularizer_l1, weight_regularizer_l2, bias_regularizer_l1, bias_regularizer_l2:
             L1/L2 penalty factors (the book's), added to the loss by ``regularization_loss`` and
             to ``dweights``/``dbiases`` by ``backward``.
 
     Attributes:
-        weights: (in, out), initialised as ``0.01 * N(0, 1)`` like the book.
+        weights: (in, out), initialised as ``weight_scale * N(0, 1)``, 0.01 like the book.
         biases: (1, out), initialised to zeros.
         dweights, dbiases: gradients of the last ``backward`` (zeros before the first), same
             shapes as the parameters.
@@ -100,6 +102,7 @@ class Dense(Layer):
         *,
         seed: int | np.random.Generator | None = None,
         dtype: npt.DTypeLike = np.float32,
+        weight_scale: float = 0.01,
         weight_regularizer_l1: float = 0.0,
         weight_regularizer_l2: float = 0.0,
         bias_regularizer_l1: float = 0.0,
@@ -114,7 +117,8 @@ class Dense(Layer):
         self.bias_regularizer_l2 = _penalty("bias_regularizer_l2", bias_regularizer_l2)
         float_dtype = _float_dtype(dtype)
         rng = np.random.default_rng(seed)
-        self.weights = (0.01 * rng.standard_normal((n_inputs, n_neurons))).astype(float_dtype)
+        scale = _penalty("weight_scale", weight_scale)
+        self.weights = (scale * rng.standard_normal((n_inputs, n_neurons))).astype(float_dtype)
         self.biases = np.zeros((1, n_neurons), dtype=float_dtype)
         self.dweights, self.dbiases = np.zeros_like(self.weights), np.zeros_like(self.biases)
         self.inputs = self.output = self.dinputs = None

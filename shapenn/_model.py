@@ -1,5 +1,6 @@
 """A sequential model: layers validated as a chain before any data, then fit, evaluate, predict."""
 
+import functools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -323,12 +324,16 @@ class Model:
             order = rng.permutation(n) if shuffle and batch_size is not None else None
             total = data_total = correct = 0.0
             self._set_training(True)
+            # Overflow shows up as a non-finite loss, which stops training with a DivergenceError
+            # that says where; NumPy's warnings on the way there would only be noise.
+            quiet = functools.partial(np.errstate, over="ignore", invalid="ignore", divide="ignore")
             for step, rows in enumerate(self._batches(n, batch_size, order), start=1):
                 batch_x = np.asarray(X_arr[rows], dtype=self.dtype)
                 batch_y = y_arr[rows]
-                output = self.forward(batch_x)
-                data_loss = loss.calculate(output, batch_y)
-                regularization = self.regularization_loss()
+                with quiet():
+                    output = self.forward(batch_x)
+                    data_loss = loss.calculate(output, batch_y)
+                    regularization = self.regularization_loss()
                 if not math.isfinite(data_loss + regularization):
                     self._diverged(epoch, step, data_loss + regularization, snapshot)
                 count = batch_x.shape[0]
@@ -336,8 +341,9 @@ class Model:
                 total += (data_loss + regularization) * count
                 if self.metric is not None:
                     correct += self.metric.calculate(output, batch_y) * count
-                self.backward(output, batch_y)
-                optimizer.step(self.trainable_layers)
+                with quiet():
+                    self.backward(output, batch_y)
+                    optimizer.step(self.trainable_layers)
             self._set_training(False)
             figures = {"loss": total / n, "data_loss": data_total / n}
             figures["regularization_loss"] = figures["loss"] - figures["data_loss"]

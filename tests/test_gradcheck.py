@@ -1,0 +1,90 @@
+"""gradcheck: a public finite-difference check, for people writing their own layers."""
+
+import numpy as np
+import pytest
+from jaxtyping import Float
+
+import shapenn as sn
+from shapenn.shapes import Array2D, located, shapechecked
+
+
+@shapechecked(anchors=("scale",))
+def scale_forward(
+    inputs: Float[Array2D, "batch n"], scale: Float[Array2D, "1 n"]
+) -> Float[Array2D, "batch n"]:
+    return inputs * scale
+
+
+@shapechecked(anchors=("inputs", "scale"))
+def scale_backward(
+    dvalues: Float[Array2D, "batch n"],
+    inputs: Float[Array2D, "batch n"],
+    scale: Float[Array2D, "1 n"],
+) -> tuple[Float[Array2D, "batch n"], Float[Array2D, "1 n"]]:
+    return dvalues * scale, (dvalues * inputs).sum(axis=0, keepdims=True)
+
+
+class Scale(sn.Layer):
+    """A user-defined layer: one learned factor per feature."""
+
+    params = ("scale",)
+
+    def __init__(self, n: int, *, wrong: bool = False) -> None:
+        self.scale = np.linspace(0.5, 1.5, n, dtype=np.float32).reshape(1, n)
+        self.dscale = np.zeros_like(self.scale)
+        self.wrong = wrong
+
+    @located
+    def forward(self, inputs: Float[Array2D, "batch n"]) -> Float[Array2D, "batch n"]:
+        self.inputs, self.output = inputs, scale_forward(inputs, self.scale)
+        return self.output
+
+    @located
+    def backward(self, dvalues: Float[Array2D, "batch n"]) -> Float[Array2D, "batch n"]:
+        assert self.inputs is not None
+        self.dinputs, self.dscale = scale_backward(dvalues, self.inputs, self.scale)
+        if self.wrong:
+            self.dscale = self.dscale * 1.01
+        return self.dinputs
+
+
+def test_a_custom_layer_gets_shape_checks_and_a_passing_gradcheck() -> None:
+    rng = np.random.default_rng(0)
+    result = sn.gradcheck(Scale(3), rng.normal(size=(5, 3)))
+    assert result.ok and set(result.errors) == {"inputs", "scale"}
+    assert result.max_error < 1e-8
+    with pytest.raises(sn.ShapeError, match=r"^Scale\(\)\.forward: `inputs` expected"):
+        Scale(3).forward(np.zeros((5, 4), np.float32))
+
+
+def test_a_wrong_backward_is_caught() -> None:
+    rng = np.random.default_rng(0)
+    with pytest.raises(sn.GradcheckError, match=r"scale\s+\S+\s+FAIL"):
+        sn.gradcheck(Scale(3, wrong=True), rng.normal(size=(5, 3)))
+
+
+def test_a_whole_model_with_regularization_and_dropout() -> None:
+    X, y = sn.datasets.spiral(10, 3, seed=0)
+    model = sn.Model(
+        [
+            sn.Dense(2, 8, seed=0, weight_regularizer_l2=1e-3, bias_regularizer_l1=1e-3),
+            sn.Tanh(),
+            sn.Dropout(0.2),
+            Scale(8),
+            sn.Dense(8, 3, seed=1, weight_regularizer_l1=1e-3),
+            sn.Softmax(),
+        ],
+        loss=sn.CategoricalCrossentropy(),
+    )
+    before = [layer.weights.copy() for layer in model.layers if isinstance(layer, sn.Dense)]
+    result = sn.gradcheck(model, X, y)
+    assert set(result.errors) == {
+        "layers[0].weights",
+        "layers[0].biases",
+        "layers[3].scale",
+        "layers[4].weights",
+        "layers[4].biases",
+    }
+    assert result.max_error < 1e-6
+    after = [layer.weights for layer in model.layers if isinstance(layer, sn.Dense)]
+    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))  # untouched

@@ -1,0 +1,223 @@
+"""The sequential Model: chain validation before data, fit-time checks, training mechanics."""
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import shapenn as sn
+from shapenn.datasets import spiral
+
+F32 = np.float32
+
+
+def classifier(**kwargs: Any) -> sn.Model:
+    return sn.Model(
+        [sn.Dense(2, 16, seed=0), sn.ReLU(), sn.Dense(16, 3, seed=1), sn.Softmax()],
+        loss=sn.CategoricalCrossentropy(),
+        optimizer=sn.Adam(learning_rate=0.05),
+        metric=sn.CategoricalAccuracy(),
+        **kwargs,
+    )
+
+
+def test_a_broken_chain_is_refused_before_any_data_naming_both_layers() -> None:
+    with pytest.raises(sn.ShapeError) as caught:
+        sn.Model([sn.Dense(2, 64), sn.ReLU(), sn.Dense(32, 3), sn.Softmax()])
+    assert str(caught.value) == (
+        "Model: `layers[2] Dense(32 → 3)` expected (batch, in=32), got (batch, 64) from "
+        "layers[0] Dense(2 → 64): `in` is 64 here but 32 in `weights`.\n"
+        "  dims bound so far: in=32, out=3\n"
+        "  hint: make layers[2] Dense(64, 3), or layers[0] Dense(2, 32)"
+    )
+
+
+def test_add_validates_each_new_layer() -> None:
+    model = sn.Model().add(sn.Dense(4, 8)).add(sn.Tanh())
+    with pytest.raises(sn.ShapeError, match=r"`layers\[2\] Dense\(6 → 2\)`"):
+        model.add(sn.Dense(6, 2))
+
+
+def test_summary_names_output_shapes_and_counts_parameters() -> None:
+    table = classifier().summary(print_fn=None)
+    assert table.splitlines()[:7] == [
+        "#  layer          output shape  params",
+        "-" * 38,
+        "0  Dense(2 → 16)  (batch, 16)       48",
+        "1  ReLU()         (batch, 16)        0",
+        "2  Dense(16 → 3)  (batch, 3)        51",
+        "3  Softmax()      (batch, 3)         0",
+        "-" * 38,
+    ]
+    assert "total params: 99" in table
+
+
+def test_fit_refuses_mismatched_lengths() -> None:
+    X, y = spiral(10, 3)
+    with pytest.raises(sn.ShapeError) as caught:
+        classifier().fit(X, y[:-1], epochs=1, verbose=0)
+    assert str(caught.value).startswith(
+        "Model.fit: `y` expected (samples=30, ...), got (29,) int64: "
+        "`samples` is 29 here but 30 in `X`."
+    )
+
+
+def test_fit_refuses_inputs_of_the_wrong_width() -> None:
+    X, y = spiral(10, 3)
+    with pytest.raises(sn.ShapeError) as caught:
+        classifier().fit(np.hstack([X, X]), y, verbose=0)
+    assert str(caught.value) == (
+        "Model.fit: `X` expected real-valued (samples, features=2), got (30, 4) float32: "
+        "`features` is 4 here but the model's first layer takes 2.\n"
+        "  dims bound so far: features=2"
+    )
+
+
+def test_fit_names_the_wrong_kind_of_target() -> None:
+    X, y = spiral(10, 3)
+    with pytest.raises(sn.ShapeError) as caught:  # regression targets for a classifier
+        classifier().fit(X, y.astype(F32), verbose=0)
+    assert "its dtype float32 is not integer" in str(caught.value)
+    assert "for regression targets use MeanSquaredError" in str(caught.value)
+    regression = sn.Model([sn.Dense(2, 3, seed=0)], loss=sn.MeanSquaredError(), optimizer=sn.SGD())
+    with pytest.raises(sn.ShapeError) as caught:  # labels for a regression
+        regression.fit(X, y, verbose=0)
+    assert "these look like class labels: use CategoricalCrossentropy" in str(caught.value)
+
+
+def test_fit_refuses_y_of_shape_n_for_one_output_instead_of_broadcasting() -> None:
+    X = np.linspace(0, 1, 8, dtype=F32).reshape(-1, 1)
+    model = sn.Model([sn.Dense(1, 1, seed=0)], loss=sn.MeanSquaredError(), optimizer=sn.SGD(0.1))
+    with pytest.raises(sn.ShapeError) as caught:
+        model.fit(X, X.ravel(), verbose=0)
+    assert str(caught.value).endswith(
+        "hint: add an output axis: `y.reshape(-1, 1)` (NumPy would broadcast (n,) to (n, n))"
+    )
+
+
+def test_fit_refuses_labels_out_of_range_nan_and_empty_input() -> None:
+    X, y = spiral(10, 3)
+    with pytest.raises(sn.LabelError, match=r"Model.fit: `y` labels must be in \[0, 3\)"):
+        classifier().fit(X, y + 1, verbose=0)
+    bad = X.copy()
+    bad[7, 1] = np.nan
+    with pytest.raises(ValueError, match=r"`X` contains 1 NaN or infinite values .* in row 7"):
+        classifier().fit(bad, y, verbose=0)
+    with pytest.raises(ValueError, match=r"`X` is empty \(0 samples\)"):
+        classifier().fit(X[:0], y[:0], verbose=0)
+
+
+def test_fit_without_loss_or_optimizer_says_what_to_call() -> None:
+    model = sn.Model([sn.Dense(2, 3)])
+    with pytest.raises(ValueError, match=r"call model.set\(loss=..., optimizer=...\)"):
+        model.fit(np.zeros((2, 2), F32), np.zeros(2, np.int64))
+
+
+def test_divergence_stops_with_the_step_and_keeps_finite_weights() -> None:
+    X, y = spiral(20, 3)
+    model = sn.Model(
+        [sn.Dense(2, 8, seed=0, weight_scale=1.0), sn.ReLU(), sn.Dense(8, 1, seed=1)],
+        loss=sn.MeanSquaredError(),
+        optimizer=sn.SGD(learning_rate=1e6),
+    )
+    with pytest.raises(sn.DivergenceError, match=r"the loss became (nan|inf) at epoch \d+, step 1"):
+        model.fit(X * 100, y.reshape(-1, 1).astype(F32), epochs=50, verbose=0)
+    for layer in model.trainable_layers:
+        assert np.isfinite(layer.weights).all() and np.isfinite(layer.biases).all()
+
+
+def test_predict_in_batches_equals_one_pass_and_evaluate_agrees_with_fit() -> None:
+    X, y = spiral(50, 3)
+    model = classifier()
+    history = model.fit(X, y, epochs=5, verbose=0)
+    whole = model.predict(X, batch_size=len(X))
+    np.testing.assert_allclose(model.predict(X, batch_size=7), whole, rtol=1e-6)
+    loss, accuracy = model.evaluate(X, y, batch_size=11)
+    assert loss == pytest.approx(sn.CategoricalCrossentropy().calculate(whole, y), rel=1e-5)
+    assert accuracy == pytest.approx(float(np.mean(whole.argmax(axis=1) == y)))
+    assert len(history.loss) == len(history.accuracy) == 5
+
+
+def test_minibatch_fit_is_reproducible_from_its_seed_and_reports_validation() -> None:
+    X, y = spiral(50, 3)
+    runs = [
+        classifier().fit(X, y, epochs=3, batch_size=16, seed=7, validation_data=(X, y), verbose=0)
+        for _ in range(2)
+    ]
+    assert runs[0].as_dict() == runs[1].as_dict()
+    assert len(runs[0].val_loss) == len(runs[0].val_accuracy) == 3
+
+
+def test_fit_prints_one_line_per_epoch(capsys: pytest.CaptureFixture[str]) -> None:
+    X, y = spiral(10, 3)
+    classifier().fit(X, y, epochs=2, verbose=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" - ")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
+    assert "accuracy" in lines[0]
+
+
+def test_regularization_is_in_the_reported_loss() -> None:
+    X, y = spiral(10, 3)
+    model = sn.Model(
+        [sn.Dense(2, 4, seed=0, weight_regularizer_l2=0.5), sn.Dense(4, 3, seed=1), sn.Softmax()],
+        loss=sn.CategoricalCrossentropy(),
+        optimizer=sn.SGD(learning_rate=0.0),
+    )
+    history = model.fit(X, y, epochs=1, verbose=0)
+    weights = model.layers[0].weights  # type: ignore[attr-defined]
+    assert history.regularization_loss[0] == pytest.approx(0.5 * float((weights**2).sum()))
+    assert history.loss[0] == pytest.approx(history.data_loss[0] + history.regularization_loss[0])
+
+
+def test_dropout_is_active_in_fit_and_off_in_predict() -> None:
+    dropout = sn.Dropout(0.5, seed=0)
+    inputs = np.ones((2000, 10), F32)
+    output = dropout.forward(inputs)
+    assert 0.45 < float((output == 0).mean()) < 0.55
+    assert set(np.unique(output)) == {0.0, 2.0}
+    np.testing.assert_array_equal(dropout.backward(inputs), output)  # same mask
+    dropout.training = False
+    np.testing.assert_array_equal(dropout.forward(inputs), inputs)
+    model = sn.Model([sn.Dense(10, 10, seed=0), sn.Dropout(0.9, seed=0)])
+    np.testing.assert_array_equal(model.predict(inputs[:3]), model.predict(inputs[:3]))
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.0, 2])
+def test_dropout_rate_must_be_a_fraction(rate: float) -> None:
+    with pytest.raises(ValueError, match=r"Dropout: rate must be in \[0, 1\)"):
+        sn.Dropout(rate)
+
+
+def test_metrics() -> None:
+    y = np.array([[0.0], [1.0], [2.0], [3.0]], F32)
+    metric = sn.RegressionAccuracy()
+    metric.init(y)
+    assert metric.precision == pytest.approx(float(np.std(y)) / 250)
+    close = y + F32(metric.precision / 2)
+    assert metric.calculate(close, y) == 1.0
+    assert metric.calculate(y + 1, y) == 0.0
+    binary = sn.BinaryAccuracy()
+    assert binary.calculate(np.array([[0.9], [0.2], [0.6]], F32), np.array([[1], [0], [0]])) == (
+        pytest.approx(2 / 3)
+    )
+    probabilities = np.array([[0.7, 0.3], [0.4, 0.6]], F32)
+    categorical = sn.CategoricalAccuracy()
+    assert categorical.calculate(probabilities, np.array([0, 0])) == 0.5
+    assert categorical.calculate(probabilities, np.eye(2, dtype=F32)) == 1.0
+
+
+def test_optimizer_hyperparameters_are_checked() -> None:
+    with pytest.raises(ValueError, match="SGD: learning_rate must be a finite number >= 0"):
+        sn.SGD(learning_rate=-1)
+    with pytest.raises(ValueError, match="Adam: beta_1 must be a finite number >= 0"):
+        sn.Adam(beta_1=float("nan"))
+    assert repr(sn.SGD(0.5, momentum=0.9)) == "SGD(learning_rate=0.5, decay=0.0, momentum=0.9)"
+
+
+def test_optimizer_updates_parameters_in_place() -> None:
+    layer = sn.Dense(3, 2, seed=0)
+    weights = layer.weights
+    layer.forward(np.ones((4, 3), F32))
+    layer.backward(np.ones((4, 2), F32))
+    sn.Adam(0.1).step([layer])
+    assert layer.weights is weights and layer.weights.dtype == F32
