@@ -4,16 +4,22 @@ nnfs draws from NumPy's *global* random state. These wrappers seed it for the on
 restore it, so the caller's random state is exactly as it was.
 """
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 from jaxtyping import Float, Integer
-from nnfs.datasets import sine_data, spiral_data, vertical_data
 
 from ._shapes import Array1D, Array2D
 
 __all__ = ["sine", "spiral", "vertical"]
+
+
+def _nnfs(name: str) -> Any:
+    # nnfs ships no type information; importing it by name keeps a user's mypy run clean.
+    return getattr(importlib.import_module("nnfs.datasets"), name)
 
 
 @contextmanager
@@ -35,7 +41,7 @@ def spiral(
         X: (samples * classes, 2) float32; y: (samples * classes,) int64 labels.
     """
     with _global_seed(seed):
-        X, y = spiral_data(samples=samples, classes=classes)
+        X, y = _nnfs("spiral_data")(samples=samples, classes=classes)
     return X.astype(np.float32), y.astype(np.int64)
 
 
@@ -48,7 +54,7 @@ def vertical(
         X: (samples * classes, 2) float32; y: (samples * classes,) int64 labels.
     """
     with _global_seed(seed):
-        X, y = vertical_data(samples=samples, classes=classes)
+        X, y = _nnfs("vertical_data")(samples=samples, classes=classes)
     return X.astype(np.float32), y.astype(np.int64)
 
 
@@ -58,5 +64,5 @@ def sine(samples: int = 1000) -> tuple[Float[Array2D, "n 1"], Float[Array2D, "n 
     Shape:
         X: (samples, 1) float32; y: (samples, 1) float32.
     """
-    X, y = sine_data(samples=samples)
+    X, y = _nnfs("sine_data")(samples=samples)
     return X.astype(np.float32), y.astype(np.float32)
