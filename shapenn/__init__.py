@@ -18,6 +18,9 @@ from ._errors import ShapeError as ShapeError
 from ._gradcheck import GradcheckError as GradcheckError
 from ._gradcheck import GradcheckResult as GradcheckResult
 from ._gradcheck import gradcheck as gradcheck
+from ._io import ModelFileError as ModelFileError
+from ._io import load as load
+from ._io import save as save
 from ._layer import Layer as Layer
 from ._losses import BinaryCrossentropy as BinaryCrossentropy
 from ._losses import CategoricalCrossentropy as CategoricalCrossentropy
@@ -65,6 +68,7 @@ __all__ = [
     "MeanAbsoluteError",
     "MeanSquaredError",
     "Model",
+    "ModelFileError",
     "Optimizer",
     "RMSprop",
     "ReLU",
@@ -78,5 +82,7 @@ __all__ = [
     "checks_enabled",
     "datasets",
     "gradcheck",
+    "load",
+    "save",
     "shapechecked",
 ]

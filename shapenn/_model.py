@@ -2,8 +2,10 @@
 
 import functools
 import math
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -220,6 +222,12 @@ class Model:
 
     def __repr__(self) -> str:
         return "Model([" + ", ".join(map(repr, self.layers)) + "])"
+
+    def save(self, path: "str | os.PathLike[str]", *, include_optimizer: bool = True) -> Path:
+        """Write the model to ``path`` atomically (see ``shapenn.save``); no pickle."""
+        from ._io import save  # io sits above model: imported on use, not at import time
+
+        return save(self, path, include_optimizer=include_optimizer)
 
     # --- one batch ---------------------------------------------------------------------------
 

@@ -1,0 +1,159 @@
+"""Saving and loading: identical predictions, exact resumption, atomic writes, refused bad files."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import shapenn as sn
+from shapenn.datasets import spiral
+
+
+def model() -> sn.Model:
+    return sn.Model(
+        [
+            sn.Dense(2, 16, seed=0, weight_regularizer_l2=1e-4),
+            sn.ReLU(),
+            sn.Dropout(0.1, seed=3),
+            sn.Dense(16, 3, seed=1),
+            sn.Softmax(),
+        ],
+        loss=sn.CategoricalCrossentropy(),
+        optimizer=sn.Adam(learning_rate=0.05, decay=1e-4),
+        metric=sn.CategoricalAccuracy(),
+    )
+
+
+@pytest.fixture
+def data() -> tuple[Any, Any]:
+    return spiral(50, 3, seed=0)
+
+
+def test_predictions_are_identical_after_load(tmp_path: Path, data: tuple[Any, Any]) -> None:
+    X, y = data
+    trained = model()
+    trained.fit(X, y, epochs=5, verbose=0)
+    path = trained.save(tmp_path / "model.npz")
+    loaded = sn.load(path)
+    np.testing.assert_array_equal(loaded.predict(X), trained.predict(X))
+    assert repr(loaded) == repr(trained)
+    assert loaded.evaluate(X, y) == trained.evaluate(X, y)
+
+
+def test_resumed_training_is_identical_to_uninterrupted(tmp_path: Path, data: Any) -> None:
+    X, y = data
+    straight = model()
+    straight.fit(X, y, epochs=10, verbose=0)
+    first = model()
+    first.fit(X, y, epochs=4, verbose=0)
+    resumed = sn.load(first.save(tmp_path / "half.npz"))
+    resumed.fit(X, y, epochs=6, verbose=0)
+    for a, b in zip(straight.trainable_layers, resumed.trainable_layers, strict=True):
+        np.testing.assert_array_equal(a.weights, b.weights)  # type: ignore[attr-defined]
+        np.testing.assert_array_equal(a.biases, b.biases)  # type: ignore[attr-defined]
+
+
+def test_the_file_is_plain_npz_readable_without_pickle(tmp_path: Path) -> None:
+    path = model().save(tmp_path / "m.npz")
+    with np.load(path, allow_pickle=False) as archive:
+        header = json.loads(archive["__shapenn__"].tobytes())
+        assert header["format"] == "shapenn-model" and header["version"] == 1
+        assert archive["layers.0.weights"].shape == (2, 16)
+
+
+def test_a_crash_mid_save_leaves_the_old_file_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = model().save(tmp_path / "m.npz")
+    before = path.read_bytes()
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        args[0].write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(OSError, match="disk full"):
+        model().save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # no temporary file left
+
+
+def test_a_truncated_file_is_refused(tmp_path: Path) -> None:
+    path = model().save(tmp_path / "m.npz")
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(sn.ModelFileError, match="not a shapenn model file"):
+        sn.load(path)
+
+
+def _rewrite(path: Path, change: Any) -> None:
+    with np.load(path, allow_pickle=False) as archive:
+        contents = {key: archive[key] for key in archive.files}
+    change(contents)
+    with path.open("wb") as handle:
+        np.savez(handle, **contents)
+
+
+def test_a_tampered_array_is_refused(tmp_path: Path) -> None:
+    path = model().save(tmp_path / "m.npz")
+
+    def nudge(contents: dict[str, Any]) -> None:
+        contents["layers.3.weights"] = contents["layers.3.weights"] + np.float32(1e-3)
+
+    _rewrite(path, nudge)
+    with pytest.raises(sn.ModelFileError, match=r"`layers.3.weights` does not match its checksum"):
+        sn.load(path)
+
+
+def test_an_array_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:
+    path = model().save(tmp_path / "m.npz")
+    _rewrite(path, lambda c: c.update({"layers.0.weights": c["layers.0.weights"].T.copy()}))
+    with pytest.raises(sn.ModelFileError) as caught:
+        sn.load(path)
+    assert str(caught.value).endswith(
+        "`layers.0.weights` has shape (16, 2) float32, but the architecture says (2, 16) float32"
+    )
+
+
+def test_another_version_and_a_foreign_file_are_refused(tmp_path: Path) -> None:
+    path = model().save(tmp_path / "m.npz")
+
+    def bump(contents: dict[str, Any]) -> None:
+        header = json.loads(contents["__shapenn__"].tobytes())
+        header["version"] = 99
+        contents["__shapenn__"] = np.frombuffer(json.dumps(header).encode(), np.uint8)
+
+    _rewrite(path, bump)
+    with pytest.raises(sn.ModelFileError, match="format version 99, but this shapenn reads"):
+        sn.load(path)
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, weights=np.zeros((2, 2)))
+    with pytest.raises(sn.ModelFileError, match=r"no architecture record"):
+        sn.load(foreign)
+    with pytest.raises(sn.ModelFileError, match="no such file"):
+        sn.load(tmp_path / "missing.npz")
+
+
+def test_a_custom_layer_cannot_be_saved_and_nothing_is_written(tmp_path: Path) -> None:
+    class Custom(sn.Layer):
+        pass
+
+    with pytest.raises(TypeError, match=r"cannot save layers\[1\] Custom\(\)"):
+        sn.save(sn.Model([sn.Dense(2, 2), Custom()]), tmp_path / "m.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_regression_model_keeps_its_metric_precision(tmp_path: Path) -> None:
+    X = np.linspace(0, 1, 50, dtype=np.float32).reshape(-1, 1)
+    regression = sn.Model(
+        [sn.Dense(1, 8, seed=0), sn.Tanh(), sn.Dense(8, 1, seed=1), sn.Linear()],
+        loss=sn.MeanSquaredError(),
+        optimizer=sn.SGD(0.1, momentum=0.5),
+        metric=sn.RegressionAccuracy(),
+    )
+    regression.fit(X, np.sin(X), epochs=3, verbose=0)
+    loaded = sn.load(regression.save(tmp_path / "r.npz"))
+    assert isinstance(loaded.metric, sn.RegressionAccuracy)
+    assert loaded.metric.precision == regression.metric.precision  # type: ignore[union-attr]
+    assert isinstance(loaded.optimizer, sn.SGD) and loaded.optimizer.momentum == 0.5
