@@ -1,7 +1,11 @@
-"""Datasets: nnfs's spiral, vertical and sine data, seeded by argument.
+"""Datasets: nnfs's spiral, vertical and sine data, scikit-learn's digits, iris and breast
+cancer, and a seeded train/validation split.
 
 nnfs draws from NumPy's *global* random state. These wrappers seed it for the one call and then
-restore it, so the caller's random state is exactly as it was.
+restore it, so the caller's random state is exactly as it was. scikit-learn's datasets ship
+inside the package (no download); they need the optional extra ``shapenn[datasets]``.
+
+Every loader returns float32 ``X`` and int64 labels (float32 targets for ``sine``).
 """
 
 import importlib
@@ -14,7 +18,17 @@ from jaxtyping import Float, Integer
 
 from ._shapes import Array1D, Array2D
 
-__all__ = ["sine", "spiral", "vertical"]
+__all__ = [
+    "breast_cancer",
+    "digits",
+    "iris",
+    "load",
+    "names",
+    "sine",
+    "spiral",
+    "train_validation_split",
+    "vertical",
+]
 
 
 def _nnfs(name: str) -> Any:
@@ -66,3 +80,101 @@ def sine(samples: int = 1000) -> tuple[Float[Array2D, "n 1"], Float[Array2D, "n 
     """
     X, y = _nnfs("sine_data")(samples=samples)
     return X.astype(np.float32), y.astype(np.float32)
+
+
+def _sklearn(name: str) -> Any:
+    try:
+        module = importlib.import_module("sklearn.datasets")
+    except ImportError:
+        raise ImportError(
+            f"the {name} dataset needs scikit-learn: pip install 'shapenn[datasets]'"
+        ) from None
+    return getattr(module, f"load_{name}")()
+
+
+def _standardized(X: Any) -> Float[Array2D, "n features"]:
+    X = np.asarray(X, dtype=np.float64)
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0
+    standardized: Float[Array2D, "n features"] = ((X - X.mean(axis=0)) / scale).astype(np.float32)
+    return standardized
+
+
+def digits() -> tuple[Float[Array2D, "n 64"], Integer[Array1D, " n"]]:
+    """scikit-learn's 8×8 handwritten digits, pixels scaled from 0..16 to [0, 1].
+
+    Shape:
+        X: (1797, 64) float32; y: (1797,) int64 labels 0..9.
+    """
+    bunch = _sklearn("digits")
+    return (bunch.data / 16.0).astype(np.float32), bunch.target.astype(np.int64)
+
+
+def iris() -> tuple[Float[Array2D, "n 4"], Integer[Array1D, " n"]]:
+    """scikit-learn's iris flowers, each feature standardized to mean 0 and variance 1.
+
+    Shape:
+        X: (150, 4) float32; y: (150,) int64 labels 0..2.
+    """
+    bunch = _sklearn("iris")
+    return _standardized(bunch.data), bunch.target.astype(np.int64)
+
+
+def breast_cancer() -> tuple[Float[Array2D, "n 30"], Integer[Array1D, " n"]]:
+    """scikit-learn's Wisconsin breast cancer data, features standardized.
+
+    Shape:
+        X: (569, 30) float32; y: (569,) int64 labels 0 (malignant) and 1 (benign).
+    """
+    bunch = _sklearn("breast_cancer")
+    return _standardized(bunch.data), bunch.target.astype(np.int64)
+
+
+def train_validation_split(
+    X: Any, y: Any, *, validation: float = 0.2, seed: int = 0
+) -> tuple[Any, Any, Any, Any]:
+    """Shuffle with ``seed`` and split off a fraction ``validation`` of the samples.
+
+    Returns ``X_train, X_val, y_train, y_val``.
+
+    Shape:
+        X: (n, ...); y: (n, ...) → the same trailing shapes, n split into train + validation.
+    """
+    X_arr, y_arr = np.asarray(X), np.asarray(y)
+    n = X_arr.shape[0] if X_arr.ndim else 0
+    if y_arr.ndim == 0 or y_arr.shape[0] != n:
+        raise ValueError(
+            f"X has {n} samples but y has {y_arr.shape[:1] or 'none'}: they must match"
+        )
+    if not 0.0 < validation < 1.0:
+        raise ValueError(f"validation must be a fraction in (0, 1), got {validation!r}")
+    held = round(n * validation)
+    if held == 0 or held == n:
+        raise ValueError(f"a {validation:g} split of {n} samples leaves one side empty")
+    order = np.random.default_rng(seed).permutation(n)
+    train, val = order[held:], order[:held]
+    return X_arr[train], X_arr[val], y_arr[train], y_arr[val]
+
+
+_LOADERS: dict[str, Any] = {
+    "spiral": spiral,
+    "vertical": vertical,
+    "sine": sine,
+    "digits": digits,
+    "iris": iris,
+    "breast_cancer": breast_cancer,
+}
+
+
+def names() -> list[str]:
+    """The names ``load`` accepts."""
+    return list(_LOADERS)
+
+
+def load(name: str, *, seed: int = 0) -> tuple[Any, Any]:
+    """A dataset by name: one of ``names()``; ``seed`` for the random ones (spiral, vertical)."""
+    if name not in _LOADERS:
+        raise ValueError(f"unknown dataset {name!r}: choose one of {', '.join(_LOADERS)}")
+    if name in ("spiral", "vertical"):
+        return _LOADERS[name](seed=seed)  # type: ignore[no-any-return]
+    return _LOADERS[name]()  # type: ignore[no-any-return]
