@@ -16,7 +16,6 @@ intact. Loading checks everything against the architecture before building the m
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import numpy.typing as npt
 from ._activations import Linear, ReLU, Sigmoid, Softmax, Tanh
 from ._dense import Dense
 from ._dropout import Dropout
+from ._files import write_atomically
 from ._layer import Layer
 from ._losses import (
     BinaryCrossentropy,
@@ -162,35 +162,8 @@ def save(model: Model, path: str | os.PathLike[str], *, include_optimizer: bool 
     }
     blob = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
 
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            contents: dict[str, Any] = {_HEADER: blob, **arrays}
-            np.savez(handle, allow_pickle=False, **contents)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_directory(target.parent)
-    return target
-
-
-def _fsync_directory(folder: Path) -> None:
-    # Make the rename itself durable; not every platform can open a directory.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    contents: dict[str, Any] = {_HEADER: blob, **arrays}
+    return write_atomically(target, lambda handle: np.savez(handle, allow_pickle=False, **contents))
 
 
 # --- loading ---------------------------------------------------------------------------------

@@ -1,9 +1,8 @@
-"""Optimizers: pure update rules plus a small state per parameter.
+"""Optimizers: update rules as small shapechecked functions plus a state per parameter.
 
-Each rule is a shapechecked function of (parameter, gradient, state…) that returns the new
-parameter and state, all of one shape; the classes hold hyperparameters, the step count and the
-per-parameter state, and implement the book's learning-rate decay
-``lr_t = lr / (1 + decay · t)``.
+Each rule takes (parameter, gradient, state…, scratch) of one shape and updates them in place;
+the classes hold hyperparameters, the step count and the per-parameter state, and implement the
+book's learning-rate decay ``lr_t = lr / (1 + decay · t)``.
 """
 
 from collections.abc import Iterable
@@ -31,23 +30,34 @@ __all__ = [
 Param = Float[np.ndarray, "..."]
 
 
+# The update rules work in place, on the parameter, its state and a scratch buffer ``work``
+# (two arrays of the parameter's shape): a fresh 400 kB temporary per operation made an Adam step
+# ten times slower than the matmuls (measured: 1.6 ms against 0.16 ms for a 784×128 weight).
+# Each rule performs the same floating-point operations, in the same order, as the equation in
+# its docstring, so results are bitwise those of the out-of-place formula.
+
+
 @shapechecked(anchors=("param",))
 def sgd_update(
     param: Float[np.ndarray, "*shape"],
     grad: Float[np.ndarray, "*shape"],
     velocity: Float[np.ndarray, "*shape"],
+    work: Float[np.ndarray, "2 *shape"],  # noqa: F821 - a dim string, not an expression
     learning_rate: float,
     momentum: float,
-) -> tuple[Float[np.ndarray, "*shape"], Float[np.ndarray, "*shape"]]:
-    """Gradient descent with momentum (the book's form):
+) -> None:
+    """Gradient descent with momentum (the book's form), in place:
 
     ``v ← momentum · v − lr · g``;  ``θ ← θ + v``.  With ``momentum = 0``: ``θ ← θ − lr · g``.
 
     Shape:
-        param, grad, velocity: any shape, all the same → (new param, new velocity).
+        param, grad, velocity: any shape, all the same; work: (2, *shape) scratch.
     """
-    velocity = momentum * velocity - learning_rate * grad
-    return param + velocity, velocity
+    step = work[0]
+    np.multiply(grad, learning_rate, out=step)
+    velocity *= momentum
+    velocity -= step
+    param += velocity
 
 
 @shapechecked(anchors=("param",))
@@ -55,16 +65,19 @@ def adagrad_update(
     param: Float[np.ndarray, "*shape"],
     grad: Float[np.ndarray, "*shape"],
     cache: Float[np.ndarray, "*shape"],
+    work: Float[np.ndarray, "2 *shape"],  # noqa: F821 - a dim string, not an expression
     learning_rate: float,
     epsilon: float,
-) -> tuple[Float[np.ndarray, "*shape"], Float[np.ndarray, "*shape"]]:
-    """Adagrad: ``c ← c + g²``;  ``θ ← θ − lr · g / (√c + ε)``.
+) -> None:
+    """Adagrad, in place: ``c ← c + g²``;  ``θ ← θ − lr · g / (√c + ε)``.
 
     Shape:
-        param, grad, cache: any shape, all the same → (new param, new cache).
+        param, grad, cache: any shape, all the same; work: (2, *shape) scratch.
     """
-    cache = cache + grad * grad
-    return param - learning_rate * grad / (np.sqrt(cache) + epsilon), cache
+    step, denominator = work[0], work[1]
+    np.multiply(grad, grad, out=step)
+    cache += step
+    _descend(param, grad, cache, step, denominator, learning_rate, epsilon)
 
 
 @shapechecked(anchors=("param",))
@@ -72,17 +85,33 @@ def rmsprop_update(
     param: Float[np.ndarray, "*shape"],
     grad: Float[np.ndarray, "*shape"],
     cache: Float[np.ndarray, "*shape"],
+    work: Float[np.ndarray, "2 *shape"],  # noqa: F821 - a dim string, not an expression
     learning_rate: float,
     epsilon: float,
     rho: float,
-) -> tuple[Float[np.ndarray, "*shape"], Float[np.ndarray, "*shape"]]:
-    """RMSprop: ``c ← ρ · c + (1 − ρ) · g²``;  ``θ ← θ − lr · g / (√c + ε)``.
+) -> None:
+    """RMSprop, in place: ``c ← ρ · c + (1 − ρ) · g²``;  ``θ ← θ − lr · g / (√c + ε)``.
 
     Shape:
-        param, grad, cache: any shape, all the same → (new param, new cache).
+        param, grad, cache: any shape, all the same; work: (2, *shape) scratch.
     """
-    cache = rho * cache + (1 - rho) * grad * grad
-    return param - learning_rate * grad / (np.sqrt(cache) + epsilon), cache
+    step, denominator = work[0], work[1]
+    np.multiply(grad, 1 - rho, out=step)
+    step *= grad
+    cache *= rho
+    cache += step
+    _descend(param, grad, cache, step, denominator, learning_rate, epsilon)
+
+
+def _descend(
+    param: Param, grad: Param, cache: Param, step: Param, denominator: Param, lr: float, eps: float
+) -> None:
+    """``θ ← θ − lr · g / (√c + ε)``, through the scratch arrays ``step`` and ``denominator``."""
+    np.sqrt(cache, out=denominator)
+    denominator += eps
+    np.multiply(grad, lr, out=step)
+    step /= denominator
+    param -= step
 
 
 class AdamState(NamedTuple):
@@ -98,25 +127,36 @@ def adam_update(
     grad: Float[np.ndarray, "*shape"],
     m: Float[np.ndarray, "*shape"],
     v: Float[np.ndarray, "*shape"],
+    work: Float[np.ndarray, "2 *shape"],  # noqa: F821 - a dim string, not an expression
     step: int,
     learning_rate: float,
     beta_1: float,
     beta_2: float,
     epsilon: float,
-) -> tuple[Float[np.ndarray, "*shape"], Float[np.ndarray, "*shape"], Float[np.ndarray, "*shape"]]:
-    """Adam, with bias correction at step ``t = step + 1``:
+) -> None:
+    """Adam, in place, with bias correction at step ``t = step + 1``:
 
     ``m ← β₁ m + (1 − β₁) g``;  ``v ← β₂ v + (1 − β₂) g²``;
     ``θ ← θ − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)``.
 
     Shape:
-        param, grad, m, v: any shape, all the same → (new param, new m, new v).
+        param, grad, m, v: any shape, all the same; work: (2, *shape) scratch.
     """
-    m = beta_1 * m + (1 - beta_1) * grad
-    v = beta_2 * v + (1 - beta_2) * grad * grad
-    m_hat = m / (1 - beta_1 ** (step + 1))
-    v_hat = v / (1 - beta_2 ** (step + 1))
-    return param - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), m, v
+    update, denominator = work[0], work[1]
+    m *= beta_1
+    np.multiply(grad, 1 - beta_1, out=update)
+    m += update
+    v *= beta_2
+    np.multiply(grad, 1 - beta_2, out=update)
+    update *= grad
+    v += update
+    np.divide(v, 1 - beta_2 ** (step + 1), out=denominator)
+    np.sqrt(denominator, out=denominator)
+    denominator += epsilon
+    np.divide(m, 1 - beta_1 ** (step + 1), out=update)
+    update *= learning_rate
+    update /= denominator
+    param -= update
 
 
 def _check_hyperparameters(owner: str, **values: float) -> None:
@@ -144,6 +184,7 @@ class Optimizer:
         self.iterations = 0
         self.state: dict[tuple[int, str], Any] = {}
         self._owners: dict[int, Layer] = {}  # keeps ids stable: a layer in state stays alive
+        self._scratch: dict[tuple[tuple[int, ...], np.dtype[Any]], Param] = {}
 
     def pre_update_params(self) -> None:
         """Apply learning-rate decay for the coming step."""
@@ -160,8 +201,15 @@ class Optimizer:
             state = self.state.get(key)
             if state is None:
                 state = self.state[key] = self._init_state(param)
-            new_param, self.state[key] = self._update(param, grad, state)
-            param[...] = new_param  # in place: the layer, caches and views keep one array
+            self._update(param, grad, state, self._work(param))
+
+    def _work(self, param: Param) -> Param:
+        """A scratch buffer of shape (2, *param.shape), shared by parameters of one shape."""
+        key = (param.shape, param.dtype)
+        work = self._scratch.get(key)
+        if work is None:
+            work = self._scratch[key] = np.empty((2, *param.shape), dtype=param.dtype)
+        return work
 
     def post_update_params(self) -> None:
         self.iterations += 1
@@ -177,7 +225,7 @@ class Optimizer:
     def _init_state(self, param: Param) -> Any:
         raise NotImplementedError
 
-    def _update(self, param: Param, grad: Param, state: Any) -> tuple[Param, Any]:
+    def _update(self, param: Param, grad: Param, state: Any, work: Param) -> None:
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -199,8 +247,8 @@ class SGD(Optimizer):
     def _init_state(self, param: Param) -> Param:
         return np.zeros_like(param)
 
-    def _update(self, param: Param, grad: Param, state: Param) -> tuple[Param, Param]:
-        return sgd_update(param, grad, state, self.current_learning_rate, self.momentum)
+    def _update(self, param: Param, grad: Param, state: Param, work: Param) -> None:
+        sgd_update(param, grad, state, work, self.current_learning_rate, self.momentum)
 
     def _hyperparameters(self) -> dict[str, float]:
         return {**super()._hyperparameters(), "momentum": self.momentum}
@@ -217,8 +265,8 @@ class Adagrad(Optimizer):
     def _init_state(self, param: Param) -> Param:
         return np.zeros_like(param)
 
-    def _update(self, param: Param, grad: Param, state: Param) -> tuple[Param, Param]:
-        return adagrad_update(param, grad, state, self.current_learning_rate, self.epsilon)
+    def _update(self, param: Param, grad: Param, state: Param, work: Param) -> None:
+        adagrad_update(param, grad, state, work, self.current_learning_rate, self.epsilon)
 
     def _hyperparameters(self) -> dict[str, float]:
         return {**super()._hyperparameters(), "epsilon": self.epsilon}
@@ -241,9 +289,9 @@ class RMSprop(Optimizer):
     def _init_state(self, param: Param) -> Param:
         return np.zeros_like(param)
 
-    def _update(self, param: Param, grad: Param, state: Param) -> tuple[Param, Param]:
+    def _update(self, param: Param, grad: Param, state: Param, work: Param) -> None:
         lr = self.current_learning_rate
-        return rmsprop_update(param, grad, state, lr, self.epsilon, self.rho)
+        rmsprop_update(param, grad, state, work, lr, self.epsilon, self.rho)
 
     def _hyperparameters(self) -> dict[str, float]:
         return {**super()._hyperparameters(), "epsilon": self.epsilon, "rho": self.rho}
@@ -267,19 +315,19 @@ class Adam(Optimizer):
     def _init_state(self, param: Param) -> AdamState:
         return AdamState(np.zeros_like(param), np.zeros_like(param))
 
-    def _update(self, param: Param, grad: Param, state: AdamState) -> tuple[Param, AdamState]:
-        new, m, v = adam_update(
+    def _update(self, param: Param, grad: Param, state: AdamState, work: Param) -> None:
+        adam_update(
             param,
             grad,
             state.m,
             state.v,
+            work,
             self.iterations,
             self.current_learning_rate,
             self.beta_1,
             self.beta_2,
             self.epsilon,
         )
-        return new, AdamState(m, v)
 
     def _hyperparameters(self) -> dict[str, float]:
         extra = {"epsilon": self.epsilon, "beta_1": self.beta_1, "beta_2": self.beta_2}

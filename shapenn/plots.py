@@ -1,0 +1,231 @@
+"""Plots of training: a History's loss and accuracy curves, a 2-D model's decision boundary.
+
+matplotlib is optional (``pip install 'shapenn[plots]'``) and imported only when a function here
+is called. The figures are drawn on a bare ``matplotlib.figure.Figure``, never through
+``pyplot``: nothing touches matplotlib's global state or backend, nothing opens a window, and a
+figure is freed like any other object once it is no longer referenced.
+
+Both functions return the figure and, given a ``path``, also write it as a PNG atomically: to a
+temporary file in the same folder, flushed, fsynced and renamed over the target, so an
+interrupted save never leaves a half-written image behind.
+
+Example::
+
+    from shapenn.plots import plot_decision_boundary, plot_history
+
+    history = model.fit(X, y, epochs=100, validation_data=(X_val, y_val))
+    plot_history(history, "history.png")
+    plot_decision_boundary(model, X, y, "boundary.png")
+"""
+
+import os
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._files import write_atomically
+from ._model import History, Model
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_decision_boundary", "plot_history"]
+
+MARGIN = 0.05  # of the data's range, added on each side of a decision-boundary plot
+DPI = 100
+
+
+def _figure(*, width: float, height: float) -> "Figure":
+    """A new bare Figure, ``width`` x ``height`` inches; a clear ImportError without matplotlib."""
+    try:
+        # The package first: with `matplotlib.figure` cached but `matplotlib` gone (None in
+        # sys.modules), the submodule import alone would still succeed.
+        import matplotlib  # noqa: F401
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("plots need matplotlib: pip install 'shapenn[plots]'") from None
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def _save_png(figure: "Figure", path: str | os.PathLike[str]) -> None:
+    """Write ``figure`` to ``path`` as a PNG atomically: temp file, fsync, rename."""
+    write_atomically(path, lambda handle: figure.savefig(handle, format="png", dpi=DPI))
+
+
+def _curves(axes: "Axes", train: list[float], validation: list[float], title: str) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    for values, label in ((train, "train"), (validation, "validation")):
+        if values:
+            epochs = np.arange(1, len(values) + 1)
+            # A single epoch is a single point: without a marker no line would show.
+            axes.plot(epochs, values, label=label, marker="o" if len(values) == 1 else None)
+    axes.set_title(title)
+    axes.set_xlabel("epoch")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+    axes.legend()
+    axes.grid(alpha=0.3)
+
+
+def plot_history(history: History, path: str | os.PathLike[str] | None = None) -> "Figure":
+    """Training curves from ``Model.fit``: loss on the left, accuracy on the right.
+
+    Each panel shows the training figures and, when ``fit`` had ``validation_data``, the
+    validation figures, against the epoch (counted from 1). A model trained without a metric
+    gets a right panel that says "no metric".
+
+    Args:
+        history: what ``Model.fit`` returned.
+        path: if given, the figure is also written there as a PNG (atomically).
+
+    Returns:
+        The figure (1000 x 400 px at its 100 dpi), with two axes: loss, accuracy.
+
+    Raises:
+        ValueError: the history has no epochs.
+        ImportError: matplotlib is not installed.
+    """
+    if not history.loss:
+        raise ValueError("the history has no epochs to plot: pass the History that fit returned")
+    figure = _figure(width=10, height=4)
+    loss_axes, accuracy_axes = figure.add_subplot(1, 2, 1), figure.add_subplot(1, 2, 2)
+    _curves(loss_axes, history.loss, history.val_loss, "loss")
+    if history.accuracy or history.val_accuracy:
+        _curves(accuracy_axes, history.accuracy, history.val_accuracy, "accuracy")
+        accuracy_axes.set_ylim(0.0, 1.02)
+    else:
+        accuracy_axes.set_title("accuracy")
+        accuracy_axes.text(0.5, 0.5, "no metric", ha="center", va="center", color="gray")
+        accuracy_axes.set_xticks([])
+        accuracy_axes.set_yticks([])
+    if path is not None:
+        _save_png(figure, path)
+    return figure
+
+
+def _classes(outputs: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
+    """The predicted class of each row: argmax of several columns, ``> 0.5`` of a single one."""
+    classes: npt.NDArray[np.intp]
+    if outputs.shape[1] == 1:
+        classes = (outputs[:, 0] > 0.5).astype(np.intp)
+    else:
+        classes = np.argmax(outputs, axis=1).astype(np.intp)
+    return classes
+
+
+def _labels(y: npt.ArrayLike, samples: int) -> npt.NDArray[np.intp]:
+    """Class labels from integer labels (samples,), a column (samples, 1) or one-hot rows."""
+    array = np.asarray(y)
+    if array.ndim == 0 or array.shape[0] != samples or array.ndim > 2:
+        raise ValueError(
+            f"y must hold one label per sample, (samples={samples},), (samples, 1) or one-hot "
+            f"(samples, classes); got shape {array.shape}"
+        )
+    if array.ndim == 2 and array.shape[1] > 1:
+        onehot: npt.NDArray[np.intp] = np.argmax(array, axis=1).astype(np.intp)
+        return onehot
+    labels = array.reshape(samples)
+    if labels.dtype.kind not in "biuf" or not np.all(np.isfinite(labels)):
+        raise ValueError(f"y must hold class labels 0, 1, 2, ...; got dtype {labels.dtype}")
+    whole = np.rint(labels)
+    if np.any(whole != labels) or np.any(whole < 0):
+        raise ValueError("y must hold class labels 0, 1, 2, ...; got fractional or negative values")
+    result: npt.NDArray[np.intp] = whole.astype(np.intp)
+    return result
+
+
+def _colors(count: int) -> npt.NDArray[np.float64]:
+    """``count`` distinct RGBA colors, one per class."""
+    from matplotlib import colormaps
+
+    if count <= 10:
+        rgba: npt.NDArray[np.float64] = colormaps["tab10"](np.arange(count))
+    elif count <= 20:
+        rgba = colormaps["tab20"](np.arange(count))
+    else:
+        rgba = colormaps["viridis"](np.linspace(0.0, 1.0, count))
+    return rgba
+
+
+def _grid_axis(values: npt.NDArray[np.float64], resolution: int) -> npt.NDArray[np.float64]:
+    low, high = float(values.min()), float(values.max())
+    margin = MARGIN * (high - low) if high > low else 0.5  # a single value still gets a band
+    return np.linspace(low - margin, high + margin, resolution)
+
+
+def plot_decision_boundary(
+    model: Model,
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    resolution: int = 200,
+) -> "Figure":
+    """The classes a 2-feature model predicts over the plane, with the data points on top.
+
+    The plane spans the data's range plus a 5% margin on each side, sampled on a
+    ``resolution`` x ``resolution`` grid that ``model.predict`` classifies in batches. A model
+    with several outputs predicts the argmax; one with a single output (a sigmoid) predicts
+    class 1 where its output is above 0.5. The filled regions show the predicted class, the
+    points are colored by their true class, and the title gives the model's accuracy on (X, y).
+
+    Args:
+        model: a model whose inputs have 2 features.
+        X: the points to draw.
+        y: their classes: integer labels, a 0/1 column, or one-hot rows.
+        path: if given, the figure is also written there as a PNG (atomically).
+        resolution: grid points along each axis (at least 2).
+
+    Shape:
+        X: (samples, 2); y: (samples,), (samples, 1) or (samples, classes).
+
+    Returns:
+        The figure (600 x 500 px at its 100 dpi), with one axes.
+
+    Raises:
+        ValueError: X does not have 2 features, y does not match X, or resolution < 2.
+        ShapeError: the model's inputs do not have 2 features (from ``model.predict``).
+        ImportError: matplotlib is not installed.
+    """
+    points = np.asarray(X)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(
+            f"X has shape {points.shape}, but decision boundaries need 2 features: "
+            f"X must be (samples, 2); plot two features, or a 2-D projection of the data"
+        )
+    if points.shape[0] == 0:
+        raise ValueError("X has no samples: there is nothing to plot")
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, int | np.integer)
+        or resolution < 2
+    ):
+        raise ValueError(f"resolution must be an integer of at least 2, got {resolution!r}")
+    labels = _labels(y, points.shape[0])
+    figure = _figure(width=6, height=5)  # before any work: matplotlib may be missing
+    predicted = _classes(model.predict(points))  # validates X against the model first
+    accuracy = float(np.mean(predicted == labels))
+
+    points = points.astype(np.float64)
+    xs, ys = _grid_axis(points[:, 0], resolution), _grid_axis(points[:, 1], resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    outputs = model.predict(np.column_stack([grid_x.ravel(), grid_y.ravel()]))
+    regions = _classes(outputs).reshape(grid_x.shape)
+
+    count = max(2, outputs.shape[1], int(labels.max()) + 1)
+    colors = _colors(count)
+    axes = figure.add_subplot(1, 1, 1)
+    # One band per class: class k fills the interval (k - 0.5, k + 0.5).
+    levels = np.arange(count + 1) - 0.5
+    axes.contourf(grid_x, grid_y, regions, levels=levels, colors=colors, alpha=0.3)
+    axes.scatter(points[:, 0], points[:, 1], c=colors[labels], edgecolors="black", linewidths=0.5)
+    axes.set_xlim(xs[0], xs[-1])
+    axes.set_ylim(ys[0], ys[-1])
+    axes.set_xlabel("feature 0")
+    axes.set_ylabel("feature 1")
+    axes.set_title(f"decision boundary: accuracy {accuracy:.1%} on {points.shape[0]} samples")
+    if path is not None:
+        _save_png(figure, path)
+    return figure

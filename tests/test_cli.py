@@ -1,0 +1,108 @@
+"""The shapenn command, run as a user runs it: in a subprocess."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shapenn", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cli")
+    result = run("train", "--epochs", "300", "--output", "m.npz", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    return folder / "m.npz"
+
+
+def test_train_with_no_arguments_reports_figures_and_saves(tmp_path: Path) -> None:
+    result = run("train", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "training on spiral: 720 samples, 180 held out" in result.stdout
+    assert "(batch, 64)" in result.stdout  # the summary's named shapes
+    last = next(line for line in result.stdout.splitlines() if line.startswith("trained"))
+    accuracy = float(last.split("accuracy ")[1].split(";")[0])
+    val_accuracy = float(last.rsplit("accuracy ", 1)[1])
+    assert accuracy >= 0.9 and val_accuracy >= 0.8
+    assert (tmp_path / "model.npz").is_file()
+    # Not a terminal: plain progress lines on stderr instead of a bar.
+    assert result.stderr.splitlines()[0].startswith("epoch 1/2000 loss=")
+    assert len(result.stderr.splitlines()) == 11
+
+
+def test_quiet_prints_only_the_result(tmp_path: Path) -> None:
+    result = run("train", "--epochs", "20", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.splitlines()[0].startswith("trained 20 epochs")
+
+
+def test_train_sine_regression_with_options(tmp_path: Path) -> None:
+    result = run(
+        "train", "--dataset", "sine", "--epochs", "50", "--batch-size", "100",
+        "--hidden", "16", "--activation", "tanh", "--optimizer", "rmsprop",
+        "--output", "sine.npz", "--quiet", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "sine.npz").is_file()
+
+
+def test_summary_and_evaluate(trained: Path) -> None:
+    summary = run("summary", str(trained), cwd=trained.parent)
+    assert summary.returncode == 0
+    assert "0  Dense(2 → 64)   (batch, 64)      192" in summary.stdout
+    evaluate = run("evaluate", str(trained), "--dataset", "spiral", cwd=trained.parent)
+    assert evaluate.returncode == 0
+    assert evaluate.stdout.startswith("spiral (900 samples): loss ")
+
+
+def test_predict_from_npy_and_csv(trained: Path) -> None:
+    folder = trained.parent
+    np.save(folder / "rows.npy", np.zeros((3, 2), np.float32))
+    np.savetxt(folder / "rows.csv", np.ones((2, 2)), delimiter=",")
+    npy = run("predict", str(trained), "rows.npy", cwd=folder)
+    assert npy.returncode == 0, npy.stderr
+    lines = npy.stdout.splitlines()
+    assert lines[0] == "class,output_0,output_1,output_2" and len(lines) == 4
+    csv = run("predict", str(trained), "rows.csv", "--output", "out.csv", cwd=folder)
+    assert csv.returncode == 0
+    table = np.loadtxt(folder / "out.csv", delimiter=",", skiprows=1)
+    assert table.shape == (2, 4)
+    np.testing.assert_allclose(table[:, 1:].sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["summary", "missing.npz"], "shapenn: error: missing.npz: no such file"),
+        (["summary", "junk.npz"], "shapenn: error: junk.npz: not a shapenn model file"),
+        (["predict", "MODEL", "rows.txt"], "rows.txt: give a .npy or .csv file"),
+        (["predict", "MODEL", "wide.npy"], "`features` is 5 here but the model's first layer"),
+        (["evaluate", "MODEL", "--dataset", "iris"], "`features` is 4 here"),
+    ],
+)
+def test_bad_files_give_one_line_and_a_nonzero_exit(
+    trained: Path, args: list[str], message: str
+) -> None:
+    folder = trained.parent
+    (folder / "junk.npz").write_bytes(b"not a zip")
+    (folder / "rows.txt").write_text("1,2\n")
+    np.save(folder / "wide.npy", np.zeros((2, 5), np.float32))
+    result = run(*[str(trained) if a == "MODEL" else a for a in args], cwd=folder)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_arguments_are_usage_errors(tmp_path: Path) -> None:
+    result = run("train", "--epochs", "-3", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "argument --epochs: must be > 0, got -3" in result.stderr
+    assert "Traceback" not in result.stderr
