@@ -11,7 +11,7 @@ from ._layer import Layer, not_called
 from ._regularization import regularization_gradient, regularization_penalty
 from ._shapes import Array2D, located, shapechecked
 
-__all__ = ["Dense", "dense_backward", "dense_forward"]
+__all__ = ["Dense", "dense_backward", "dense_forward", "dense_parameter_gradients"]
 
 
 @shapechecked(anchors=("weights", "biases"))
@@ -48,6 +48,20 @@ def dense_backward(
     dweights: Float[Array2D, "in out"] = inputs.T @ dvalues
     dbiases: Float[Array2D, "1 out"] = dvalues.sum(axis=0, keepdims=True)
     return dinputs, dweights, dbiases
+
+
+@shapechecked(anchors=("inputs",))
+def dense_parameter_gradients(
+    dvalues: Float[Array2D, "batch out"], inputs: Float[Array2D, "batch in"]
+) -> tuple[Float[Array2D, "in out"], Float[Array2D, "1 out"]]:
+    """The parameter gradients alone — for a first layer, whose input gradient nobody needs.
+
+    Shape:
+        dvalues: (batch, out); inputs: (batch, in) → (dweights: (in, out), dbiases: (1, out)).
+    """
+    dweights: Float[Array2D, "in out"] = inputs.T @ dvalues
+    dbiases: Float[Array2D, "1 out"] = dvalues.sum(axis=0, keepdims=True)
+    return dweights, dbiases
 
 
 @shapechecked(anchors=("biases",))
@@ -231,6 +245,20 @@ class Dense(Layer):
         if self.inputs is None:
             raise not_called(self, "backward")
         dinputs, self.dweights, self.dbiases = dense_backward(dvalues, self.inputs, self.weights)
+        self._regularize()
+        self.dinputs = dinputs
+        return dinputs
+
+    @located
+    def backward_parameters(self, dvalues: Float[Array2D, "batch out"]) -> None:
+        """``backward`` without the input gradient, which nobody needs for a first layer:
+        a (batch, out) × (out, in) product saved. ``dinputs`` is left as it was."""
+        if self.inputs is None:
+            raise not_called(self, "backward_parameters")
+        self.dweights, self.dbiases = dense_parameter_gradients(dvalues, self.inputs)
+        self._regularize()
+
+    def _regularize(self) -> None:
         if self.weight_regularizer_l1 or self.weight_regularizer_l2:
             self.dweights += regularization_gradient(
                 self.weights, self.weight_regularizer_l1, self.weight_regularizer_l2
@@ -239,8 +267,6 @@ class Dense(Layer):
             self.dbiases += regularization_gradient(
                 self.biases, self.bias_regularizer_l1, self.bias_regularizer_l2
             )
-        self.dinputs = dinputs
-        return dinputs
 
 
 def _penalty(name: str, value: float) -> float:

@@ -258,8 +258,13 @@ class Model:
         else:
             dvalues = self.loss.backward(output, y_true)
             layers = self.layers
-        for layer in reversed(layers):
-            dvalues = layer.backward(dvalues)
+        for index in range(len(layers) - 1, 0, -1):
+            dvalues = layers[index].backward(dvalues)
+        first = layers[0]
+        if isinstance(first, Dense):  # nothing consumes the input gradient of the first layer
+            first.backward_parameters(dvalues)
+        else:
+            first.backward(dvalues)
 
     def regularization_loss(self) -> float:
         return sum((layer.regularization_loss() for layer in self.layers), 0.0)

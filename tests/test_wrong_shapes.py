@@ -227,11 +227,12 @@ def _dense_kernel_args() -> dict[str, tuple[tuple[Any, ...], Signature]]:
         "dense_forward": ((inputs(), w, b), DENSE_FORWARD),
         "dense_backward": ((dvalues, inputs(), w), DENSE_BACKWARD),
         "_dense_parameters": ((w, b), sig("in out:F", "1 out:F")),
+        "dense_parameter_gradients": ((dvalues, inputs()), sig("batch out:F", "batch in:F")),
     }
 
 
 KERNEL_ARGS: dict[str, Callable[[], tuple[tuple[Any, ...], Signature]]] = {}
-for _name in ("dense_forward", "dense_backward", "_dense_parameters"):
+for _name in ("dense_forward", "dense_backward", "_dense_parameters", "dense_parameter_gradients"):
     KERNEL_ARGS[f"shapenn._dense.{_name}"] = lambda _name=_name: _dense_kernel_args()[_name]
 for _name in ("relu", "softmax", "sigmoid", "tanh", "identity"):
     KERNEL_ARGS[f"shapenn._activations.{_name}_forward"] = lambda: (
