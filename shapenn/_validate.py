@@ -15,7 +15,7 @@ from ._losses import BinaryCrossentropy, CategoricalCrossentropy, Loss, check_la
 
 __all__ = ["check_inputs", "check_targets"]
 
-_CHUNK = 65536  # rows per NaN/inf scan, so a memory-mapped X is never loaded whole
+_CHUNK_BYTES = 1 << 22  # 4 MiB per NaN/inf scan, so a memory-mapped X is never loaded whole
 
 
 def _describe(array: npt.NDArray[Any]) -> str:
@@ -30,8 +30,10 @@ def _as_array(value: npt.ArrayLike) -> npt.NDArray[Any]:
 def _finite(array: npt.NDArray[Any], name: str, where: str) -> None:
     if array.dtype.kind not in "fc":
         return
-    for start in range(0, array.shape[0], _CHUNK):
-        chunk = np.asarray(array[start : start + _CHUNK])
+    row_bytes = max(1, array[:1].nbytes)
+    rows = max(1, _CHUNK_BYTES // row_bytes)
+    for start in range(0, array.shape[0], rows):
+        chunk = np.asarray(array[start : start + rows])
         bad = ~np.isfinite(chunk)
         if bad.any():
             row = start + int(np.argwhere(bad)[0][0])
