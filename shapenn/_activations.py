@@ -4,6 +4,9 @@ Each is a pair of pure kernels — forward and backward — and a thin class tha
 backward pass needs. Shapes are (batch, features) in and out.
 """
 
+from collections.abc import Callable
+from typing import ClassVar
+
 import numpy as np
 from jaxtyping import Float
 
@@ -155,12 +158,28 @@ def identity_backward(
 
 
 class _Activation(Layer):
-    def _cached(self, attribute: str) -> Features:
-        value = getattr(self, attribute)
-        if value is None:
+    """An activation: a forward kernel, and a backward kernel that reads either the cached
+    ``inputs`` or the cached ``output`` (whichever its derivative is written in)."""
+
+    # (forward kernel, backward kernel, the cache the backward kernel reads: inputs or output)
+    kernels: ClassVar[
+        tuple[Callable[[Features], Features], Callable[[Features, Features], Features], str]
+    ]
+
+    @located
+    def forward(self, inputs: Features) -> Features:
+        output = self.kernels[0](inputs)
+        self.inputs, self.output = inputs, output
+        return output
+
+    @located
+    def backward(self, dvalues: Features) -> Features:
+        _, backward, reads = self.kernels
+        cached = getattr(self, reads)
+        if cached is None:
             raise not_called(self, "backward")
-        cached: Features = value
-        return cached
+        self.dinputs = backward(dvalues, cached)
+        return self.dinputs
 
 
 class ReLU(_Activation):
@@ -170,16 +189,7 @@ class ReLU(_Activation):
         forward: (batch, features) → (batch, features); backward likewise.
     """
 
-    @located
-    def forward(self, inputs: Features) -> Features:
-        self.output = relu_forward(inputs)
-        self.inputs = inputs
-        return self.output
-
-    @located
-    def backward(self, dvalues: Features) -> Features:
-        self.dinputs = relu_backward(dvalues, self._cached("inputs"))
-        return self.dinputs
+    kernels = (relu_forward, relu_backward, "inputs")
 
 
 class Softmax(_Activation):
@@ -189,16 +199,7 @@ class Softmax(_Activation):
         forward: (batch, classes) → (batch, classes), rows summing to 1; backward likewise.
     """
 
-    @located
-    def forward(self, inputs: Features) -> Features:
-        self.output = softmax_forward(inputs)
-        self.inputs = inputs
-        return self.output
-
-    @located
-    def backward(self, dvalues: Features) -> Features:
-        self.dinputs = softmax_backward(dvalues, self._cached("output"))
-        return self.dinputs
+    kernels = (softmax_forward, softmax_backward, "output")
 
 
 class Sigmoid(_Activation):
@@ -208,16 +209,7 @@ class Sigmoid(_Activation):
         forward: (batch, features) → (batch, features); backward likewise.
     """
 
-    @located
-    def forward(self, inputs: Features) -> Features:
-        self.output = sigmoid_forward(inputs)
-        self.inputs = inputs
-        return self.output
-
-    @located
-    def backward(self, dvalues: Features) -> Features:
-        self.dinputs = sigmoid_backward(dvalues, self._cached("output"))
-        return self.dinputs
+    kernels = (sigmoid_forward, sigmoid_backward, "output")
 
 
 class Tanh(_Activation):
@@ -227,16 +219,7 @@ class Tanh(_Activation):
         forward: (batch, features) → (batch, features); backward likewise.
     """
 
-    @located
-    def forward(self, inputs: Features) -> Features:
-        self.output = tanh_forward(inputs)
-        self.inputs = inputs
-        return self.output
-
-    @located
-    def backward(self, dvalues: Features) -> Features:
-        self.dinputs = tanh_backward(dvalues, self._cached("output"))
-        return self.dinputs
+    kernels = (tanh_forward, tanh_backward, "output")
 
 
 class Linear(_Activation):
@@ -246,12 +229,4 @@ class Linear(_Activation):
         forward: (batch, features) → (batch, features); backward likewise.
     """
 
-    @located
-    def forward(self, inputs: Features) -> Features:
-        self.inputs = self.output = identity_forward(inputs)
-        return self.output
-
-    @located
-    def backward(self, dvalues: Features) -> Features:
-        self.dinputs = identity_backward(dvalues, self._cached("inputs"))
-        return self.dinputs
+    kernels = (identity_forward, identity_backward, "inputs")
