@@ -1,0 +1,190 @@
+"""The documentation's Python examples run as written, and its error messages are exact.
+
+For each page of ``docs/``, the ```python blocks are executed in order in one namespace (in a
+temporary working directory, so files the examples save land there). Conventions:
+
+* A ```text block that follows a ```python block with nothing but blank lines between them is
+  *attached* to it. Other ```text blocks (shell output, illustrations) are not checked.
+* A python block whose first line is ``# raises: SomeError`` must raise that exception (its
+  last statement is the one that raises). Its attached text block must equal ``str(error)``
+  exactly: the gallery of shape errors is tested word for word.
+* Any other python block must not raise; if it has an attached text block, that block must
+  equal what the python block printed.
+* ```bash blocks are shown, never run.
+"""
+
+import builtins
+import contextlib
+import importlib.util
+import io
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import shapenn as sn
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+PAGES = ["index.md", "book.md", "shape-errors.md", "custom-layers.md", "saving.md", "api.md"]
+LANGUAGES = {"python", "text", "bash", "json"}
+
+FENCE = re.compile(r"^```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
+RAISES = re.compile(r"#\s*raises:\s*(?P<name>[\w.]+)\s*$")
+
+
+@dataclass
+class Block:
+    lang: str
+    body: str
+    line: int  # line of the block's first code line in the page, 1-based
+    start: int  # offsets of the whole fence in the page
+    end: int
+
+
+@dataclass
+class Example:
+    code: Block
+    expected: Block | None  # the attached ```text block, if any
+
+
+def blocks(text: str) -> list[Block]:
+    return [
+        Block(
+            lang=m["lang"],
+            body=m["body"],
+            line=text.count("\n", 0, m.start("body")) + 1,
+            start=m.start(),
+            end=m.end(),
+        )
+        for m in FENCE.finditer(text)
+    ]
+
+
+def examples(text: str) -> list[Example]:
+    found = blocks(text)
+    result = []
+    for index, block in enumerate(found):
+        if block.lang != "python":
+            continue
+        following = found[index + 1] if index + 1 < len(found) else None
+        attached = (
+            following is not None
+            and following.lang == "text"
+            and not text[block.end : following.start].strip()
+        )
+        result.append(Example(block, following if attached else None))
+    return result
+
+
+def exception_class(name: str, namespace: dict[str, object]) -> type[BaseException]:
+    """``ShapeError``, ``sn.ShapeError``, ``ValueError`` … as named in a ``# raises:`` line."""
+    head, _, rest = name.partition(".")
+    found: object = namespace.get(head, getattr(sn, head, getattr(builtins, head, None)))
+    for part in rest.split(".") if rest else []:
+        found = getattr(found, part, None)
+    if not (isinstance(found, type) and issubclass(found, BaseException)):
+        raise AssertionError(f"`# raises: {name}` names no exception class")
+    return found
+
+
+def run_page(page: str) -> int:
+    """Run every example of ``page`` in one namespace; return how many ran."""
+    path = DOCS / page
+    text = path.read_text(encoding="utf-8")
+    namespace: dict[str, object] = {"__name__": f"docs_{path.stem.replace('-', '_')}"}
+    for example in examples(text):
+        where = f"{page}:{example.code.line}"
+        # Leading newlines make tracebacks point at the right line of the page.
+        source = "\n" * (example.code.line - 1) + example.code.body
+        code = compile(source, str(path), "exec")
+        first = example.code.body.splitlines()[0] if example.code.body.strip() else ""
+        raises = RAISES.fullmatch(first.strip())
+        output = io.StringIO()
+        if raises is not None:
+            expected_type = exception_class(raises["name"], namespace)
+            with (
+                pytest.raises(expected_type) as caught,
+                contextlib.redirect_stdout(output),
+            ):
+                exec(code, namespace)
+            assert example.expected is not None, (
+                f"{where}: a `# raises:` block needs the exact message in a ```text block "
+                "right after it"
+            )
+            message = example.expected.body.rstrip("\n")
+            assert str(caught.value) == message, f"{where}: the message differs"
+        else:
+            with contextlib.redirect_stdout(output):
+                exec(code, namespace)
+            if example.expected is not None:
+                printed = output.getvalue().rstrip("\n")
+                assert printed == example.expected.body.rstrip("\n"), (
+                    f"{where}: the printed output differs"
+                )
+    return len(examples(text))
+
+
+def test_every_page_is_in_the_nav_and_tested() -> None:
+    on_disk = sorted(p.name for p in DOCS.glob("*.md"))
+    assert on_disk == sorted(PAGES)
+    config = (DOCS.parent / "mkdocs.yml").read_text(encoding="utf-8")
+    nav = re.findall(r"^\s*-\s[^:\n]+:\s*(\S+\.md)\s*$", config, re.M)
+    assert nav == PAGES
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_code_blocks_use_known_languages(page: str) -> None:
+    text = (DOCS / page).read_text(encoding="utf-8")
+    assert text.count("```") % 2 == 0, f"{page}: an unclosed code fence"
+    unknown = {b.lang for b in blocks(text)} - LANGUAGES
+    assert not unknown, f"{page}: code blocks in {unknown} are neither run nor allowed"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with sn.checks(True):  # the examples show the checks: run them even if SHAPENN_CHECKS=0
+        run_page(page)
+
+
+def test_the_gallery_shows_every_kind_of_error() -> None:
+    text = (DOCS / "shape-errors.md").read_text(encoding="utf-8")
+    shown = {
+        match["name"].rsplit(".", 1)[-1]
+        for example in examples(text)
+        if (match := RAISES.fullmatch(example.code.body.splitlines()[0].strip()))
+    }
+    assert {"ShapeError", "LabelError", "ValueError", "DivergenceError"} <= shown
+
+
+def test_the_getting_started_example_is_ten_lines() -> None:
+    text = (DOCS / "index.md").read_text(encoding="utf-8")
+    (training,) = [e.code.body for e in examples(text) if ".fit(" in e.code.body]
+    assert len([line for line in training.splitlines() if line.strip()]) <= 12
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mkdocs") is None, reason="needs shapenn[docs]")
+def test_the_site_builds_without_warnings(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        cwd=DOCS.parent,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
+
+
+def test_the_convention_itself() -> None:
+    page = (
+        "```python\nx = 1\nprint(x)\n```\n\n```text\n1\n```\n\n"
+        "```python\n# raises: ValueError\nint('a')\n```\nprose\n```text\nnot attached\n```\n"
+    )
+    found = examples(page)
+    assert [e.expected.body if e.expected else None for e in found] == ["1\n", None]
