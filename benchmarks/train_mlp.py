@@ -255,13 +255,17 @@ def main() -> None:
     on, off = checked_call_cost()
     print(f"Dense.forward per call: {on:.2f} µs checked, {off:.2f} µs unchecked\n")
 
-    header = f"{'batch':>5}  {'implementation':<22} {'samples/s':>10}  {'vs book':>7}  {'vs torch':>8}"
+    header = (
+        f"{'batch':>5}  {'implementation':<22} {'samples/s':>10}  {'vs book':>7}  {'vs torch':>8}"
+    )
     print(header)
     print("-" * len(header))
     for batch in args.batches:
         results: dict[str, float] = {}
 
-        def measure(name: str, run: Callable[[], None] | None) -> None:
+        def measure(
+            name: str, run: Callable[[], None] | None, results: dict[str, float] = results
+        ) -> None:
             if run is None:
                 return
             seconds = statistics.median(epochs_per_second(run, args.epochs))

@@ -151,7 +151,8 @@ class Dense(Layer):
     ) -> Self:
         """Build a layer from hand-written weights of shape (in, out) and biases.
 
-        Python lists are accepted here (and only here, as the book writes them). Biases may be
+        Python lists are accepted here (and only here, as the book writes them). Weights of
+        shape ``(in,)`` are a single neuron, ``(in, 1)``. Biases may be a scalar (one neuron),
         ``(out,)`` or ``(1, out)``; None means zeros. The dtype is ``dtype`` if given, else the
         weights' own floating dtype, else float32.
 
@@ -163,12 +164,14 @@ class Dense(Layer):
         own = raw.dtype if isinstance(weights, np.ndarray) and raw.dtype.kind == "f" else None
         float_dtype = _float_dtype(dtype if dtype is not None else own or np.float32)
         w = raw.astype(float_dtype)
+        if w.ndim == 1:  # the book's single neuron: one weight per input
+            w = w.reshape(-1, 1)
         b = (
             np.zeros((1, w.shape[-1] if w.ndim else 0), float_dtype)
             if biases is None
             else (np.asarray(biases).astype(float_dtype))
         )
-        if b.ndim == 1:
+        if b.ndim < 2:  # a scalar bias (one neuron) or one bias per neuron
             b = b.reshape(1, -1)
         try:
             _dense_parameters(w, b)

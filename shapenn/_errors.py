@@ -101,4 +101,17 @@ def _render(report: _Report) -> str:
 
 
 class LabelError(ValueError):
-    """Class labels outside ``[0, classes)``, or targets of the wrong kind for a loss."""
+    """Class labels outside ``[0, classes)``, or targets out of a loss's range.
+
+    Attributes:
+        where: the function or layer method that refused them, or None.
+        message: the message without its location.
+    """
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        self.message, self.where = message, where
+        super().__init__(f"{where}: {message}" if where else message)
+
+    def located(self, where: str) -> "LabelError":
+        """The same error, reported at ``where``."""
+        return LabelError(self.message, where=where)

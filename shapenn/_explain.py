@@ -167,11 +167,11 @@ def _hint(
     name, annotation, value = problem.argument, problem.annotation, problem.value
     family = _family(annotation)
     if not isinstance(value, np.ndarray):
-        dtype = "np.intp" if family == "Integer" else _float_target(values, order)
+        dtype = "np.int64" if family == "Integer" else _float_target(values, order)
         return f"convert it with `np.asarray({name}, dtype={dtype})`"
     if value.dtype.name not in annotation.dtypes:
         if family == "Integer":
-            return f"labels must be integers: cast with `{name}.astype(np.intp)`"
+            return f"labels must be integers: cast with `{name}.astype(np.int64)`"
         return f"cast with `{name}.astype({_float_target(values, order)})`"
     # Would transposing one 2-D argument make the whole call fit? The culprit first.
     transposed = [

@@ -181,8 +181,11 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
             contents = {key: archive[key] for key in archive.files}
     except (zipfile.BadZipFile, EOFError, OSError) as err:
         raise _fail(path, f"not a shapenn model file (unreadable archive: {err})") from None
-    except ValueError as err:  # e.g. an object array, which would need pickle
-        raise _fail(path, f"not a shapenn model file ({err})") from None
+    except ValueError as err:  # e.g. pickled objects, which shapenn never reads
+        reason = (
+            "it holds pickled objects, which shapenn never loads" if "pickle" in str(err) else err
+        )
+        raise _fail(path, f"not a shapenn model file ({reason})") from None
     if _HEADER not in contents:
         raise _fail(path, "not a shapenn model file (no architecture record)")
     try:

@@ -321,12 +321,17 @@ class Model:
         loss = self._require(optimizer=True)
         optimizer = self.optimizer
         assert optimizer is not None
+        for name, value, allowed in (("epochs", epochs, False), ("batch_size", batch_size, True)):
+            if (value is None and allowed) or (
+                isinstance(value, int) and not isinstance(value, bool) and value >= 1
+            ):
+                continue
+            also = " or None" if allowed else ""
+            raise ValueError(f"Model.fit: {name} must be a positive integer{also}, got {value!r}")
         X_arr, y_arr = self._checked(X, y, "fit")
         validation = None
         if validation_data is not None:
             validation = self._checked(*validation_data, "fit(validation_data)")
-        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
         if self.metric is not None:
             self.metric.init(y_arr)
         rng = np.random.default_rng(seed)
@@ -391,7 +396,8 @@ class Model:
         self._set_training(False)
         lr = getattr(self.optimizer, "current_learning_rate", None)
         raise DivergenceError(
-            f"the loss became {value} at epoch {epoch}, step {step}; training stopped and the "
+            f"Model.fit: the loss became {value} at epoch {epoch}, step {step}; training stopped "
+            "and the "
             f"model keeps its last finite weights{restored}. Try a lower learning rate "
             f"(now {lr:g})" + (" or inputs scaled to about unit size" if lr else "")
         )

@@ -22,7 +22,7 @@ import numpy as np
 from beartype import beartype
 from jaxtyping import Float, Integer, Real, TypeCheckError, jaxtyped
 
-from ._errors import ShapeError
+from ._errors import LabelError, ShapeError
 from ._explain import array_annotation, dtype_report, explain
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "Array2D",
     "Biases",
     "Inputs",
+    "OneHot",
     "Outputs",
     "Scalar",
     "SparseLabels",
@@ -189,7 +190,8 @@ def shapechecked(
 
 def located(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
     """Report a ShapeError raised inside a layer's method as the layer's own, e.g.
-    ``Dense(4 → 3).forward`` instead of the kernel ``dense_forward``."""
+    ``Dense(4 → 3).forward`` instead of the kernel ``dense_forward`` (and prefix a LabelError
+    with the same name)."""
     name = method.__name__
 
     @functools.wraps(method)
@@ -198,5 +200,7 @@ def located(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P
             return method(self, *args, **kwargs)
         except ShapeError as err:
             raise err.located(f"{self!r}.{name}") from err.__cause__
+        except LabelError as err:
+            raise err.located(f"{self!r}.{name}") from None
 
     return wrapper

@@ -32,16 +32,18 @@ def _finite(array: npt.NDArray[Any], name: str, where: str) -> None:
         return
     row_bytes = max(1, array[:1].nbytes)
     rows = max(1, _CHUNK_BYTES // row_bytes)
+    count, first = 0, -1
     for start in range(0, array.shape[0], rows):
-        chunk = np.asarray(array[start : start + rows])
-        bad = ~np.isfinite(chunk)
+        bad = ~np.isfinite(np.asarray(array[start : start + rows]))
         if bad.any():
-            row = start + int(np.argwhere(bad)[0][0])
-            raise ValueError(
-                f"{where}: `{name}` contains {int(bad.sum())} NaN or infinite values in rows "
-                f"{start}..{start + len(chunk) - 1} (the first in row {row}); remove or impute "
-                "them before training"
-            )
+            count += int(bad.sum())
+            first = first if first >= 0 else start + int(np.argwhere(bad)[0][0])
+    if count:
+        values = "value" if count == 1 else "values"
+        raise ValueError(
+            f"{where}: `{name}` contains {count} NaN or infinite {values} (the first in row "
+            f"{first}); remove or impute them before training"
+        )
 
 
 def check_inputs(X: npt.ArrayLike, features: int, *, where: str) -> npt.NDArray[Any]:
@@ -101,10 +103,10 @@ def check_targets(
     """
     array = _as_array(y)
     samples = X.shape[0]
+    classification = isinstance(loss, CategoricalCrossentropy)
     bound: dict[str, int | tuple[int, ...]] = {"samples": samples}
     if isinstance(outputs, int):
-        bound["outputs"] = outputs
-    classification = isinstance(loss, CategoricalCrossentropy)
+        bound["classes" if classification else "outputs"] = outputs
     name = type(loss).__name__
 
     def error(expected: str, reason: str, hint: str | None = None) -> ShapeError:
@@ -132,7 +134,7 @@ def check_targets(
             try:
                 check_labels(labels, outputs)
             except LabelError as err:
-                raise LabelError(f"{where}: `y` {err}") from None
+                raise LabelError(f"`y` {err.message}", where=where) from None
         return labels
     expected = f"(samples={samples}, {'classes' if classification else 'outputs'}={outputs})"
     if array.ndim != 2:
@@ -153,6 +155,12 @@ def check_targets(
             hint,
         )
     _finite(array, "y", where)
-    if isinstance(loss, BinaryCrossentropy) and (array.min() < 0 or array.max() > 1):
-        raise LabelError(f"{where}: `y` for BinaryCrossentropy must be in [0, 1]")
+    if isinstance(loss, BinaryCrossentropy):
+        outside = np.flatnonzero((array < 0) | (array > 1))
+        if outside.size:
+            row = int(outside[0]) // max(1, array.shape[1])
+            raise LabelError(
+                f"{where}: `y` for BinaryCrossentropy must be in [0, 1], got "
+                f"{array.reshape(-1)[outside[0]]} in row {row}"
+            )
     return array.astype(dtype, copy=False)

@@ -84,7 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--plot", type=Path, default=None, help="write training curves (PNG)")
     train.add_argument("--quiet", action="store_true", help="no progress, only the result")
 
-    evaluate = commands.add_parser("evaluate", help="loss and accuracy of a saved model")
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="loss and accuracy of a saved model on a whole dataset (training samples included)",
+    )
     evaluate.add_argument("model", type=Path)
     evaluate.add_argument("--dataset", choices=datasets.names(), required=True)
     evaluate.add_argument("--samples", type=_positive(int), default=300)
@@ -217,7 +220,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     X, y = _data(args.dataset, args.samples, args.seed)
     loss, accuracy = model.evaluate(X, y)
     text = f"loss {loss:.4f}" + (f", accuracy {accuracy:.3f}" if accuracy is not None else "")
-    print(f"{args.dataset} ({len(X)} samples): {text}")
+    print(f"{args.dataset} ({len(X)} samples, training samples included): {text}")
 
 
 def _read_rows(path: Path) -> npt.NDArray[Any]:

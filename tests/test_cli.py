@@ -59,7 +59,7 @@ def test_summary_and_evaluate(trained: Path) -> None:
     assert "0  Dense(2 → 64)   (batch, 64)      192" in summary.stdout
     evaluate = run("evaluate", str(trained), "--dataset", "spiral", cwd=trained.parent)
     assert evaluate.returncode == 0
-    assert evaluate.stdout.startswith("spiral (900 samples): loss ")
+    assert evaluate.stdout.startswith("spiral (900 samples, training samples included): loss ")
 
 
 def test_predict_from_npy_and_csv(trained: Path) -> None:

@@ -93,7 +93,8 @@ def test_labels_out_of_range_are_a_label_error() -> None:
     with pytest.raises(sn.LabelError) as caught:
         sn.CategoricalCrossentropy().calculate(probabilities, np.array([0, 1, 3, 2]))
     assert str(caught.value) == (
-        "labels must be in [0, 3) for 3 classes, got 3 at index 2: the predictions have 3 "
+        "CategoricalCrossentropy().calculate: labels must be in [0, 3) for 3 classes, got 3 at "
+        "index 2: the predictions have 3 "
         "columns, so a label must name one of them"
     )
     with pytest.raises(sn.LabelError, match="got -1 at index 0"):
@@ -104,7 +105,7 @@ def test_float_labels_are_refused_with_the_cast_hint() -> None:
     probabilities = np.full((2, 3), 1 / 3, F32)
     message = _message(sn.CategoricalCrossentropy().calculate, probabilities, np.array([0.0, 1.0]))
     assert "its dtype float64 is not integer." in message
-    assert message.endswith("hint: labels must be integers: cast with `y_true.astype(np.intp)`")
+    assert message.endswith("hint: labels must be integers: cast with `y_true.astype(np.int64)`")
 
 
 def test_labels_of_another_batch_name_the_batch() -> None:

@@ -101,7 +101,9 @@ def test_fit_refuses_labels_out_of_range_nan_and_empty_input() -> None:
         classifier().fit(X, y + 1, verbose=0)
     bad = X.copy()
     bad[7, 1] = np.nan
-    with pytest.raises(ValueError, match=r"`X` contains 1 NaN or infinite values .* in row 7"):
+    with pytest.raises(
+        ValueError, match=r"`X` contains 1 NaN or infinite value \(the first in row 7\)"
+    ):
         classifier().fit(bad, y, verbose=0)
     with pytest.raises(ValueError, match=r"`X` is empty \(0 samples\)"):
         classifier().fit(X[:0], y[:0], verbose=0)
