@@ -29,7 +29,15 @@ import pytest
 import shapenn as sn
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-PAGES = ["index.md", "book.md", "shape-errors.md", "custom-layers.md", "saving.md", "api.md"]
+PAGES = [
+    "index.md",
+    "book.md",
+    "shape-errors.md",
+    "custom-layers.md",
+    "saving.md",
+    "benchmarks.md",
+    "api.md",
+]
 LANGUAGES = {"python", "text", "bash", "json"}
 
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
