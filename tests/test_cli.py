@@ -1,5 +1,6 @@
 """The shapenn command, run as a user runs it: in a subprocess."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,28 @@ def test_bad_arguments_are_usage_errors(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "argument --epochs: must be > 0, got -3" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_train_writes_a_plot(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    result = run("train", "--epochs", "30", "--quiet", "--plot", "curves.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    png = (tmp_path / "curves.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+    assert "plotted curves.png" in result.stdout
+
+
+def test_a_terminal_gets_a_progress_bar(tmp_path: Path) -> None:
+    script = shutil.which("script")
+    if script is None:
+        pytest.skip("no `script` command to run the CLI in a pseudo-terminal")
+    # A pseudo-terminal starts with 0 columns, where tqdm draws nothing: give it a width.
+    command = (
+        f"stty cols 100 rows 40; {sys.executable} -m shapenn train --epochs 200 --output m.npz"
+    )
+    result = subprocess.run(
+        [script, "-qec", command, "/dev/null"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stdout
+    assert "200/200" in result.stdout and "epoch/s" in result.stdout  # tqdm bar
+    assert "epoch 1/200 loss=" not in result.stdout  # not the plain lines
