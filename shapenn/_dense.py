@@ -231,6 +231,13 @@ class Dense(Layer):
 
     def regularization_loss(self) -> float:
         """The L1/L2 penalty of this layer's weights and biases, added to the reported loss."""
+        if not (
+            self.weight_regularizer_l1
+            or self.weight_regularizer_l2
+            or self.bias_regularizer_l1
+            or self.bias_regularizer_l2
+        ):
+            return 0.0
         return regularization_penalty(
             self.weights, self.weight_regularizer_l1, self.weight_regularizer_l2
         ) + regularization_penalty(self.biases, self.bias_regularizer_l1, self.bias_regularizer_l2)

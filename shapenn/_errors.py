@@ -54,6 +54,26 @@ class ShapeError(ValueError, TypeError):
         self.report = report
         super().__init__(_render(report))
 
+    @classmethod
+    def create(
+        cls,
+        where: str,
+        argument: str,
+        expected: str,
+        got: str,
+        reason: str,
+        *,
+        bound: dict[str, int | tuple[int, ...]] | None = None,
+        hint: str | None = None,
+    ) -> "ShapeError":
+        """A ShapeError with the standard message, e.g. from a custom layer's
+        ``compute_output_shape``::
+
+            raise ShapeError.create(f"{self!r}", "inputs", "(batch, n=4)", "(batch, 3)",
+                                    "`n` is 3 here but 4 in `scale`")
+        """
+        return cls(_Report(where, argument, expected, got, reason, dict(bound or {}), hint))
+
     @property
     def where(self) -> str:
         return self.report.where

@@ -168,3 +168,31 @@ def test_checks_can_be_turned_off_in_a_block_and_come_back_on() -> None:
     assert sn.checks_enabled()
     with pytest.raises(sn.ShapeError):
         layer.forward(np.zeros((2, 5), F32))
+
+
+def test_custom_code_can_raise_the_standard_shape_error() -> None:
+    err = sn.ShapeError.create(
+        "Scale(4).compute_output_shape",
+        "inputs",
+        "(batch, n=4)",
+        "(batch, 3)",
+        "`n` is 3 here but 4 in `scale`",
+        bound={"n": 4},
+        hint="use Scale(3)",
+    )
+    assert str(err) == (
+        "Scale(4).compute_output_shape: `inputs` expected (batch, n=4), got (batch, 3): "
+        "`n` is 3 here but 4 in `scale`.\n"
+        "  dims bound so far: n=4\n"
+        "  hint: use Scale(3)"
+    )
+    with pytest.raises(
+        sn.ShapeError, match=r"Model: `layers\[1\] Custom\(\)` expected \(batch, n=4\)"
+    ):
+
+        class Custom(sn.Layer):
+        def compute_output_shape(self, input_shape: tuple[int | str, ...]) -> tuple[int | str, ...]:
+            raise sn.ShapeError.create(repr(self), "inputs", "(batch, n=4)", "(batch, 3)", "no")
+
+    with pytest.raises(sn.ShapeError, match=chain):
+        sn.Model([sn.Dense(2, 3), Custom()])
