@@ -50,14 +50,18 @@ def dense_backward(
     return dinputs, dweights, dbiases
 
 
-@shapechecked(anchors=("inputs",))
+@shapechecked(anchors=("inputs", "weights"))
 def dense_parameter_gradients(
-    dvalues: Float[Array2D, "batch out"], inputs: Float[Array2D, "batch in"]
+    dvalues: Float[Array2D, "batch out"],
+    inputs: Float[Array2D, "batch in"],
+    weights: Float[Array2D, "in out"],
 ) -> tuple[Float[Array2D, "in out"], Float[Array2D, "1 out"]]:
     """The parameter gradients alone — for a first layer, whose input gradient nobody needs.
+    (``weights`` is only read for its shape, which ties ``dvalues`` to the layer's ``out``.)
 
     Shape:
-        dvalues: (batch, out); inputs: (batch, in) → (dweights: (in, out), dbiases: (1, out)).
+        dvalues: (batch, out); inputs: (batch, in); weights: (in, out)
+        → (dweights: (in, out), dbiases: (1, out)).
     """
     dweights: Float[Array2D, "in out"] = inputs.T @ dvalues
     dbiases: Float[Array2D, "1 out"] = dvalues.sum(axis=0, keepdims=True)
@@ -265,7 +269,7 @@ class Dense(Layer):
         a (batch, out) × (out, in) product saved. ``dinputs`` is left as it was."""
         if self.inputs is None:
             raise not_called(self, "backward_parameters")
-        self.dweights, self.dbiases = dense_parameter_gradients(dvalues, self.inputs)
+        self.dweights, self.dbiases = dense_parameter_gradients(dvalues, self.inputs, self.weights)
         self._regularize()
 
     def _regularize(self) -> None:

@@ -1,6 +1,7 @@
 """The exceptions shapenn raises. Imports nothing of shapenn."""
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 __all__ = ["LabelError", "ShapeError"]
 
@@ -53,6 +54,9 @@ class ShapeError(ValueError, TypeError):
     def __init__(self, report: _Report) -> None:
         self.report = report
         super().__init__(_render(report))
+
+    def __reduce__(self) -> tuple[type["ShapeError"], tuple[_Report]]:
+        return (ShapeError, (self.report,))  # picklable: for multiprocessing, pytest-xdist
 
     @classmethod
     def create(
@@ -135,3 +139,10 @@ class LabelError(ValueError):
     def located(self, where: str) -> "LabelError":
         """The same error, reported at ``where``."""
         return LabelError(self.message, where=where)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_label_error, (self.message, self.where))
+
+
+def _label_error(message: str, where: str | None) -> LabelError:
+    return LabelError(message, where=where)

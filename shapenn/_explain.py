@@ -162,7 +162,11 @@ def _float_target(values: Mapping[str, Any], order: Sequence[str]) -> str:
 
 
 def _hint(
-    problem: _Problem, values: Mapping[str, Any], order: Sequence[str], hints: Mapping[str, Any]
+    problem: _Problem,
+    values: Mapping[str, Any],
+    order: Sequence[str],
+    hints: Mapping[str, Any],
+    anchors: Sequence[str],
 ) -> str | None:
     name, annotation, value = problem.argument, problem.annotation, problem.value
     family = _family(annotation)
@@ -176,7 +180,8 @@ def _hint(
     # Would transposing one 2-D argument make the whole call fit? The culprit first.
     transposed = [
         f"`{candidate}` looks transposed: pass `{candidate}.T`"
-        for candidate in [name, *(n for n in order if n != name)]
+        # The culprit first, then other non-anchor arguments: anchors are trusted as they are.
+        for candidate in [name, *(n for n in order if n != name and n not in anchors)]
         if isinstance(array := values.get(candidate), np.ndarray)
         and array.ndim == 2
         and array.shape[0] != array.shape[1]
@@ -223,7 +228,8 @@ def explain(
     order = [*anchors, *(n for n in signature.parameters if n not in anchors)]
     problem = _first_problem(values, order, hints)
     if problem is not None:
-        return ShapeError(_report(where, problem, _hint(problem, values, order, hints)))
+        hint = _hint(problem, values, order, hints, anchors)
+        return ShapeError(_report(where, problem, hint))
     for name in order:  # a non-array argument of the wrong type
         if name in hints and name in values and not is_bearable(values[name], hints[name]):
             expected = getattr(hints[name], "__name__", repr(hints[name]))

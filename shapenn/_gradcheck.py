@@ -58,7 +58,8 @@ def _to_float64(layers: list[Layer]) -> None:
     for layer in layers:
         layer.training = False  # dropout off: the objective must be deterministic
         for name in layer.params:
-            setattr(layer, name, np.asarray(getattr(layer, name), dtype=np.float64))
+            # C order: finite differences perturb a flat view, which must not be a copy.
+            setattr(layer, name, np.ascontiguousarray(getattr(layer, name), dtype=np.float64))
 
 
 FLOOR = 1e-4  # gradients smaller than this are compared absolutely: round-off dominates them
@@ -122,7 +123,7 @@ def gradcheck(
         assert result.ok
     """
     rng = np.random.default_rng(seed)
-    inputs = np.array(X, dtype=np.float64)
+    inputs = np.array(X, dtype=np.float64, order="C")
     checked: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
 
     if isinstance(target, Model):

@@ -111,7 +111,7 @@ def _optimizer_arrays(
     arrays: dict[str, npt.NDArray[Any]] = {}
     for index, layer in enumerate(model.layers):
         for name in layer.params:
-            state = optimizer.state.get((id(layer), name))
+            state = optimizer.state.get((layer, name))
             if state is None:
                 continue
             fields = state._asdict() if isinstance(state, AdamState) else {"cache": state}
@@ -163,7 +163,7 @@ def save(model: Model, path: str | os.PathLike[str], *, include_optimizer: bool 
     blob = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
 
     contents: dict[str, Any] = {_HEADER: blob, **arrays}
-    return write_atomically(target, lambda handle: np.savez(handle, allow_pickle=False, **contents))
+    return write_atomically(target, lambda handle: np.savez(handle, **contents))
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -268,16 +268,17 @@ def _build_optimizer(
                 state = arrays[prefix + "cache"]
             else:
                 continue
-            shape = getattr(layer, name).shape
+            param = getattr(layer, name)
             for array in state if isinstance(state, AdamState) else (state,):
-                if array.shape != shape:
+                if array.shape != param.shape or array.dtype != param.dtype:
                     raise _fail(
                         path,
-                        f"optimizer state for layers[{index}].{name} has shape "
-                        f"{array.shape}, not {shape}",
+                        f"optimizer state for layers[{index}].{name} is {array.shape} "
+                        f"{array.dtype}, not {param.shape} {param.dtype}",
                     )
-            optimizer.state[(id(layer), name)] = state
-            optimizer._owners[id(layer)] = layer
+                if not np.isfinite(array).all():
+                    raise _fail(path, f"optimizer state for layers[{index}].{name} is not finite")
+            optimizer.state[(layer, name)] = state
     return optimizer
 
 
@@ -291,6 +292,17 @@ def load(path: str | os.PathLike[str]) -> Model:
     source = Path(path)
     header, arrays = _read(source)
     _check_arrays(source, header, arrays)
+    try:
+        return _build(source, header, arrays)
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as err:
+        # A record that passed the checksums but not the schema: written by hand or by a bug.
+        reason = f"{type(err).__name__}: {err}"
+        raise _fail(source, f"the architecture record is malformed ({reason})") from None
+
+
+def _build(source: Path, header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> Model:
     layers = [_build_layer(source, i, c) for i, c in enumerate(header.get("layers") or [])]
     if not layers:
         raise _fail(source, "the model has no layers")
@@ -309,7 +321,7 @@ def load(path: str | os.PathLike[str]) -> Model:
                 )
             if not np.isfinite(array).all():
                 raise _fail(source, f"`{key}` contains NaN or infinite values")
-            setattr(layer, name, array.copy())
+            setattr(layer, name, array)  # np.load returned a fresh array: no copy needed
     loss_config, metric_config = header.get("loss"), header.get("metric")
     loss = _LOSSES[loss_config["type"]]() if loss_config else None
     metric: Accuracy | None = None

@@ -1,5 +1,6 @@
 """A sequential model: layers validated as a chain before any data, then fit, evaluate, predict."""
 
+import copy
 import functools
 import math
 import os
@@ -37,6 +38,33 @@ class DivergenceError(ArithmeticError):
 
 
 @dataclass
+class _Snapshot:
+    """Parameters and optimizer state at a point where all were finite, to roll back to."""
+
+    epoch: int
+    params: list[tuple[Layer, str, np.ndarray[Any, np.dtype[Any]]]]
+    state: dict[Any, Any]
+    iterations: int
+    learning_rate: float
+
+    def finite_now(self, model: "Model") -> bool:
+        """Whether the model's current parameters and optimizer state are all finite."""
+        arrays = [getattr(layer, name) for layer, name, _ in self.params]
+        if model.optimizer is not None:
+            for value in model.optimizer.state.values():
+                arrays.extend(value if isinstance(value, tuple) else (value,))
+        return all(bool(np.isfinite(array).all()) for array in arrays)
+
+    def restore(self, model: "Model") -> None:
+        for layer, name, saved in self.params:
+            getattr(layer, name)[...] = saved
+        if model.optimizer is not None:
+            model.optimizer.state = {k: copy.deepcopy(v) for k, v in self.state.items()}
+            model.optimizer.iterations = self.iterations
+            model.optimizer.current_learning_rate = self.learning_rate
+
+
+@dataclass
 class History:
     """Per-epoch figures returned by ``Model.fit``.
 
@@ -54,6 +82,16 @@ class History:
 
     def as_dict(self) -> dict[str, list[float]]:
         return {k: list(v) for k, v in vars(self).items() if v}
+
+
+def _check_count(where: str, name: str, value: object, *, optional: bool) -> None:
+    """``value`` must be a positive int (or None when ``optional``): a clear error otherwise."""
+    if (value is None and optional) or (
+        isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    ):
+        return
+    also = " or None" if optional else ""
+    raise ValueError(f"{where}: {name} must be a positive integer{also}, got {value!r}")
 
 
 def _dims(shape: Sequence[int | str]) -> str:
@@ -104,7 +142,11 @@ class Model:
         """Append a layer (the book's ``model.add``) and re-validate the chain."""
         self.layers.append(layer)
         self._shapes = None
-        self.build()
+        try:
+            self.build()
+        except ShapeError:
+            self.layers.pop()  # a rejected layer is not kept
+            raise
         return self
 
     def set(
@@ -321,13 +363,8 @@ class Model:
         loss = self._require(optimizer=True)
         optimizer = self.optimizer
         assert optimizer is not None
-        for name, value, allowed in (("epochs", epochs, False), ("batch_size", batch_size, True)):
-            if (value is None and allowed) or (
-                isinstance(value, int) and not isinstance(value, bool) and value >= 1
-            ):
-                continue
-            also = " or None" if allowed else ""
-            raise ValueError(f"Model.fit: {name} must be a positive integer{also}, got {value!r}")
+        _check_count("Model.fit", "epochs", epochs, optional=False)
+        _check_count("Model.fit", "batch_size", batch_size, optional=True)
         X_arr, y_arr = self._checked(X, y, "fit")
         validation = None
         if validation_data is not None:
@@ -337,69 +374,83 @@ class Model:
         rng = np.random.default_rng(seed)
         n = X_arr.shape[0]
         history = History()
-        for epoch in range(1, epochs + 1):
-            snapshot = self._snapshot()
-            order = rng.permutation(n) if shuffle and batch_size is not None else None
-            total = data_total = correct = 0.0
-            self._set_training(True)
-            # Overflow shows up as a non-finite loss, which stops training with a DivergenceError
-            # that says where; NumPy's warnings on the way there would only be noise.
-            quiet = functools.partial(np.errstate, over="ignore", invalid="ignore", divide="ignore")
-            for step, rows in enumerate(self._batches(n, batch_size, order), start=1):
-                batch_x = np.asarray(X_arr[rows], dtype=self.dtype)
-                batch_y = y_arr[rows]
-                with quiet():
-                    output = self.forward(batch_x)
-                    data_loss = loss.calculate(output, batch_y)
-                    regularization = self.regularization_loss()
-                if not math.isfinite(data_loss + regularization):
-                    self._diverged(epoch, step, data_loss + regularization, snapshot)
-                count = batch_x.shape[0]
-                data_total += data_loss * count
-                total += (data_loss + regularization) * count
+        # Overflow shows up as a non-finite loss or weight, which stops training with a
+        # DivergenceError that says where; NumPy's warnings on the way there would be noise.
+        quiet = functools.partial(np.errstate, over="ignore", invalid="ignore", divide="ignore")
+        snapshot = self._snapshot(epoch=0)  # the last state known finite
+        try:
+            for epoch in range(1, epochs + 1):
+                order = rng.permutation(n) if shuffle and batch_size is not None else None
+                total = data_total = correct = 0.0
+                step = 0
+                self._set_training(True)
+                for step, rows in enumerate(self._batches(n, batch_size, order), start=1):
+                    batch_x = np.asarray(X_arr[rows], dtype=self.dtype)
+                    batch_y = y_arr[rows]
+                    with quiet():
+                        output = self.forward(batch_x)
+                        data_loss = loss.calculate(output, batch_y)
+                        regularization = self.regularization_loss()
+                    if not math.isfinite(data_loss + regularization):
+                        self._diverged(
+                            f"the loss became {data_loss + regularization}", epoch, step, snapshot
+                        )
+                    count = batch_x.shape[0]
+                    data_total += data_loss * count
+                    total += (data_loss + regularization) * count
+                    if self.metric is not None:
+                        correct += self.metric.calculate(output, batch_y) * count
+                    with quiet():
+                        self.backward(output, batch_y)
+                        optimizer.step(self.trainable_layers)
+                self._set_training(False)
+                if not snapshot.finite_now(self):  # the epoch's last update overflowed
+                    self._diverged("the weights became non-finite", epoch, step, snapshot)
+                snapshot = self._snapshot(epoch)
+                figures = {"loss": total / n, "data_loss": data_total / n}
+                figures["regularization_loss"] = figures["loss"] - figures["data_loss"]
                 if self.metric is not None:
-                    correct += self.metric.calculate(output, batch_y) * count
-                with quiet():
-                    self.backward(output, batch_y)
-                    optimizer.step(self.trainable_layers)
-            self._set_training(False)
-            figures = {"loss": total / n, "data_loss": data_total / n}
-            figures["regularization_loss"] = figures["loss"] - figures["data_loss"]
-            if self.metric is not None:
-                figures["accuracy"] = correct / n
-            if validation is not None:
-                val_loss, val_accuracy = self._evaluate(*validation, batch_size)
-                figures["val_loss"] = val_loss
-                if val_accuracy is not None:
-                    figures["val_accuracy"] = val_accuracy
-            for key, value in figures.items():
-                getattr(history, key).append(value)
-            if verbose:
-                text = " - ".join(f"{k} {v:.4f}" for k, v in figures.items() if k != "data_loss")
-                print(f"epoch {epoch}/{epochs} - {text}")
-            if callback is not None:
-                callback(epoch, figures)
+                    figures["accuracy"] = correct / n
+                if validation is not None:
+                    val_loss, val_accuracy = self._evaluate(*validation, batch_size)
+                    figures["val_loss"] = val_loss
+                    if val_accuracy is not None:
+                        figures["val_accuracy"] = val_accuracy
+                for key, value in figures.items():
+                    getattr(history, key).append(value)
+                if verbose:
+                    shown = (f"{k} {v:.4f}" for k, v in figures.items() if k != "data_loss")
+                    print(f"epoch {epoch}/{epochs} - " + " - ".join(shown))
+                if callback is not None:
+                    callback(epoch, figures)
+        finally:
+            self._set_training(False)  # whatever happened, the model is left in inference mode
         return history
 
-    def _snapshot(self) -> list[np.ndarray[Any, np.dtype[Any]]]:
-        return [getattr(layer, name).copy() for layer in self.layers for name in layer.params]
-
-    def _diverged(
-        self, epoch: int, step: int, value: float, snapshot: list[np.ndarray[Any, np.dtype[Any]]]
-    ) -> None:
+    def _snapshot(self, epoch: int) -> "_Snapshot":
         params = [(layer, name) for layer in self.layers for name in layer.params]
-        restored = ""
-        if not all(np.isfinite(getattr(layer, name)).all() for layer, name in params):
-            for (layer, name), saved in zip(params, snapshot, strict=True):
-                getattr(layer, name)[...] = saved
-            restored = f", restored from the start of epoch {epoch}"
-        self._set_training(False)
-        lr = getattr(self.optimizer, "current_learning_rate", None)
+        optimizer = self.optimizer
+        state: dict[Any, Any] = {}
+        if optimizer is not None:
+            state = {key: copy.deepcopy(value) for key, value in optimizer.state.items()}
+        return _Snapshot(
+            epoch=epoch,
+            params=[(layer, name, getattr(layer, name).copy()) for layer, name in params],
+            state=state,
+            iterations=optimizer.iterations if optimizer else 0,
+            learning_rate=optimizer.current_learning_rate if optimizer else 0.0,
+        )
+
+    def _diverged(self, what: str, epoch: int, step: int, snapshot: "_Snapshot") -> None:
+        kept = "keeps its last finite weights"
+        if not snapshot.finite_now(self):
+            snapshot.restore(self)
+            when = f"the end of epoch {snapshot.epoch}" if snapshot.epoch else "before training"
+            kept = f"is restored to its weights and optimizer state from {when}"
+        lr = getattr(self.optimizer, "current_learning_rate", 0.0)
         raise DivergenceError(
-            f"Model.fit: the loss became {value} at epoch {epoch}, step {step}; training stopped "
-            "and the "
-            f"model keeps its last finite weights{restored}. Try a lower learning rate "
-            f"(now {lr:g})" + (" or inputs scaled to about unit size" if lr else "")
+            f"Model.fit: {what} at epoch {epoch}, step {step}; training stopped and the model "
+            f"{kept}. Try a lower learning rate (now {lr:g}) or inputs scaled to about unit size"
         )
 
     def _checked(self, X: npt.ArrayLike, y: npt.ArrayLike, where: str) -> tuple[Any, Any]:
@@ -418,6 +469,7 @@ class Model:
         Shape:
             X: (samples, features) → (samples, outputs).
         """
+        _check_count("Model.predict", "batch_size", batch_size, optional=True)
         X_arr = check_inputs(X, self.input_features, where="Model.predict")
         n = X_arr.shape[0]
         size = batch_size or PREDICT_BATCH
@@ -435,6 +487,7 @@ class Model:
         self, X: npt.ArrayLike, y: npt.ArrayLike, *, batch_size: int | None = None
     ) -> tuple[float, float | None]:
         """The mean data loss and the metric (None without one) on (X, y), in batches."""
+        _check_count("Model.evaluate", "batch_size", batch_size, optional=True)
         X_arr, y_arr = self._checked(X, y, "evaluate")
         return self._evaluate(X_arr, y_arr, batch_size)
 

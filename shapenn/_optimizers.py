@@ -165,6 +165,12 @@ def _check_hyperparameters(owner: str, **values: float) -> None:
             raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
 
 
+def _check_fractions(owner: str, **values: float) -> None:
+    for name, value in values.items():
+        if not (isinstance(value, int | float) and 0 <= value < 1):
+            raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
+
+
 class Optimizer:
     """Base optimizer: the book's ``pre_update_params`` / ``update_params`` /
     ``post_update_params`` protocol, plus ``step(layers)`` doing all three.
@@ -182,8 +188,9 @@ class Optimizer:
         self.current_learning_rate = float(learning_rate)
         self.decay = float(decay)
         self.iterations = 0
-        self.state: dict[tuple[int, str], Any] = {}
-        self._owners: dict[int, Layer] = {}  # keeps ids stable: a layer in state stays alive
+        # Keyed by the layer object itself (layers hash by identity), so a deep copy of a model
+        # and its optimizer keeps each state with its own layer's copy.
+        self.state: dict[tuple[Layer, str], Any] = {}
         self._scratch: dict[tuple[tuple[int, ...], np.dtype[Any]], Param] = {}
 
     def pre_update_params(self) -> None:
@@ -193,11 +200,10 @@ class Optimizer:
 
     def update_params(self, layer: Layer) -> None:
         """Update every trainable parameter of ``layer`` from its gradient ``d<name>``."""
-        self._owners[id(layer)] = layer
         for name in layer.params:
             param = getattr(layer, name)
             grad = getattr(layer, "d" + name)
-            key = (id(layer), name)
+            key = (layer, name)
             state = self.state.get(key)
             if state is None:
                 state = self.state[key] = self._init_state(param)
@@ -283,7 +289,8 @@ class RMSprop(Optimizer):
         rho: float = 0.9,
     ) -> None:
         super().__init__(learning_rate, decay)
-        _check_hyperparameters("RMSprop", epsilon=epsilon, rho=rho)
+        _check_hyperparameters("RMSprop", epsilon=epsilon)
+        _check_fractions("RMSprop", rho=rho)
         self.epsilon, self.rho = float(epsilon), float(rho)
 
     def _init_state(self, param: Param) -> Param:
@@ -309,7 +316,8 @@ class Adam(Optimizer):
         beta_2: float = 0.999,
     ) -> None:
         super().__init__(learning_rate, decay)
-        _check_hyperparameters("Adam", epsilon=epsilon, beta_1=beta_1, beta_2=beta_2)
+        _check_hyperparameters("Adam", epsilon=epsilon)
+        _check_fractions("Adam", beta_1=beta_1, beta_2=beta_2)
         self.epsilon, self.beta_1, self.beta_2 = float(epsilon), float(beta_1), float(beta_2)
 
     def _init_state(self, param: Param) -> AdamState:

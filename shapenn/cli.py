@@ -229,7 +229,7 @@ def _read_rows(path: Path) -> npt.NDArray[Any]:
     if path.suffix == ".npy":
         try:
             return np.load(path, allow_pickle=False)  # type: ignore[no-any-return]
-        except ValueError as err:
+        except (ValueError, EOFError, OSError) as err:
             raise CommandError(f"{path}: not a readable .npy array ({err})") from None
     if path.suffix == ".csv":
         try:

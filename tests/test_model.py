@@ -211,8 +211,10 @@ def test_metrics() -> None:
 def test_optimizer_hyperparameters_are_checked() -> None:
     with pytest.raises(ValueError, match="SGD: learning_rate must be a finite number >= 0"):
         sn.SGD(learning_rate=-1)
-    with pytest.raises(ValueError, match="Adam: beta_1 must be a finite number >= 0"):
+    with pytest.raises(ValueError, match=r"Adam: beta_1 must be in \[0, 1\), got nan"):
         sn.Adam(beta_1=float("nan"))
+    with pytest.raises(ValueError, match=r"RMSprop: rho must be in \[0, 1\), got 2"):
+        sn.RMSprop(rho=2)
     assert repr(sn.SGD(0.5, momentum=0.9)) == "SGD(learning_rate=0.5, decay=0.0, momentum=0.9)"
 
 

@@ -227,7 +227,10 @@ def _dense_kernel_args() -> dict[str, tuple[tuple[Any, ...], Signature]]:
         "dense_forward": ((inputs(), w, b), DENSE_FORWARD),
         "dense_backward": ((dvalues, inputs(), w), DENSE_BACKWARD),
         "_dense_parameters": ((w, b), sig("in out:F", "1 out:F")),
-        "dense_parameter_gradients": ((dvalues, inputs()), sig("batch out:F", "batch in:F")),
+        "dense_parameter_gradients": (
+            (dvalues, inputs(), w),
+            sig("batch out:F", "batch in:F", "in out:F"),
+        ),
     }
 
 
