@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 from jaxtyping import Float
 
-from ._errors import ShapeError, _Report
+from ._errors import ShapeError, _Report, nonnegative
 from ._layer import Layer, not_called
 from ._regularization import regularization_gradient, regularization_penalty
 from ._shapes import Array2D, located, shapechecked
@@ -129,13 +129,23 @@ class Dense(Layer):
         for name, value in (("n_inputs", n_inputs), ("n_neurons", n_neurons)):
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise ValueError(f"Dense: {name} must be a positive integer, got {value!r}")
-        self.weight_regularizer_l1 = _penalty("weight_regularizer_l1", weight_regularizer_l1)
-        self.weight_regularizer_l2 = _penalty("weight_regularizer_l2", weight_regularizer_l2)
-        self.bias_regularizer_l1 = _penalty("bias_regularizer_l1", bias_regularizer_l1)
-        self.bias_regularizer_l2 = _penalty("bias_regularizer_l2", bias_regularizer_l2)
+        self.weight_regularizer_l1, self.weight_regularizer_l2 = (
+            nonnegative("Dense", "weight_regularizer_l1", weight_regularizer_l1),
+            nonnegative("Dense", "weight_regularizer_l2", weight_regularizer_l2),
+        )
+        self.bias_regularizer_l1, self.bias_regularizer_l2 = (
+            nonnegative("Dense", "bias_regularizer_l1", bias_regularizer_l1),
+            nonnegative("Dense", "bias_regularizer_l2", bias_regularizer_l2),
+        )
+        self.weight_regularizer_l1 = nonnegative(
+            "Dense", "weight_regularizer_l1", weight_regularizer_l1
+        )
+        self.weight_regularizer_l2 = nonnegative(
+            "Dense", "weight_regularizer_l2", weight_regularizer_l2
+        )
         float_dtype = _float_dtype(dtype)
         rng = np.random.default_rng(seed)
-        scale = _penalty("weight_scale", weight_scale)
+        scale = nonnegative("Dense", "weight_scale", weight_scale)
         self.weights = (scale * rng.standard_normal((n_inputs, n_neurons))).astype(float_dtype)
         self.biases = np.zeros((1, n_neurons), dtype=float_dtype)
         self.dweights, self.dbiases = np.zeros_like(self.weights), np.zeros_like(self.biases)
@@ -281,12 +291,6 @@ class Dense(Layer):
             self.dbiases += regularization_gradient(
                 self.biases, self.bias_regularizer_l1, self.bias_regularizer_l2
             )
-
-
-def _penalty(name: str, value: float) -> float:
-    if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
-        raise ValueError(f"Dense: {name} must be a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 def _float_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:

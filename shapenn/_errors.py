@@ -1,9 +1,10 @@
 """The exceptions shapenn raises. Imports nothing of shapenn."""
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["LabelError", "ShapeError"]
+__all__ = ["LabelError", "ShapeError", "nonnegative"]
 
 
 @dataclass(frozen=True)
@@ -146,3 +147,15 @@ class LabelError(ValueError):
 
 def _label_error(message: str, where: str | None) -> LabelError:
     return LabelError(message, where=where)
+
+
+def nonnegative(owner: str, name: str, value: object) -> float:
+    """``value`` as a float if it is a finite number >= 0; a ValueError naming it otherwise."""
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    ):
+        return float(value)
+    raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")

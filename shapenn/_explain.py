@@ -23,7 +23,7 @@ from jaxtyping._array_types import (  # private, but stable across 0.2/0.3; only
 
 from ._errors import ShapeError, _Report
 
-__all__ = ["array_annotation", "dtype_report", "explain"]
+__all__ = ["array_annotation", "describe", "dtype_report", "explain"]
 
 _DTYPE_FAMILY = {"Float": "floating-point", "Integer": "integer", "Real": "real-valued"}
 
@@ -52,7 +52,7 @@ def _family_words(annotation: Any) -> str:
     return _DTYPE_FAMILY.get(_family(annotation), _family(annotation))
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"{tuple(value.shape)} {value.dtype}"
     return f"a {type(value).__name__}"
@@ -207,7 +207,7 @@ def _report(where: str, problem: _Problem, hint: str | None) -> _Report:
         where=where,
         argument=problem.argument,
         expected=_family_words(problem.annotation) + " " + _expected(problem.annotation, memo),
-        got=_describe(problem.value),
+        got=describe(problem.value),
         reason=problem.reason,
         bound={k: v.size for k, v in problem.memo.items()},
         hint=hint,
@@ -233,7 +233,7 @@ def explain(
     for name in order:  # a non-array argument of the wrong type
         if name in hints and name in values and not is_bearable(values[name], hints[name]):
             expected = getattr(hints[name], "__name__", repr(hints[name]))
-            got = _describe(values[name])
+            got = describe(values[name])
             return ShapeError(_Report(where, name, expected, got, "wrong type"))
     # Every argument fits, so the function returned the wrong shape: a bug in the function.
     got = next(
@@ -263,7 +263,7 @@ def dtype_report(
             where=where,
             argument=argument,
             expected=f"dtype {reference_dtype}",
-            got=_describe(value),
+            got=describe(value),
             reason=reason,
             hint=f"cast with `{argument}.astype(np.{reference_dtype})`",
         )

@@ -12,7 +12,8 @@ from jaxtyping import Float, Integer, Real
 
 from ._activations import softmax_forward
 from ._errors import LabelError
-from ._shapes import Array1D, Array2D, located, shapechecked
+from ._shapes import Array1D, Array2D, OneHot, located, shapechecked
+from ._shapes import SparseLabels as Sparse
 
 __all__ = [
     "BinaryCrossentropy",
@@ -27,8 +28,6 @@ EPSILON = 1e-7
 
 Probabilities: TypeAlias = Float[Array2D, "batch classes"]
 SampleLosses: TypeAlias = Float[Array1D, " batch"]
-Sparse: TypeAlias = Integer[Array1D, " batch"]
-OneHot: TypeAlias = Real[Array2D, "batch classes"]
 ClassTargets: TypeAlias = Sparse | OneHot
 Predictions: TypeAlias = Float[Array2D, "batch outputs"]
 Targets: TypeAlias = Real[Array2D, "batch outputs"]
@@ -159,6 +158,19 @@ def softmax_crossentropy_onehot_backward(
     """
     dinputs: Probabilities = (probabilities - _like(y_true, probabilities)) / probabilities.shape[0]
     return dinputs
+
+
+def softmax_crossentropy_backward(
+    probabilities: Probabilities, y_true: ClassTargets
+) -> Probabilities:
+    """The fused gradient ``(p − y) / batch`` for integer labels or one-hot targets.
+
+    Shape:
+        probabilities: (batch, classes); y_true: (batch,) or (batch, classes) → (batch, classes).
+    """
+    if (labels := _sparse(y_true)) is not None:
+        return softmax_crossentropy_sparse_backward(probabilities, labels)
+    return softmax_crossentropy_onehot_backward(probabilities, cast(OneHot, y_true))
 
 
 # --- binary cross-entropy and regression losses --------------------------------------------
@@ -389,8 +401,5 @@ class SoftmaxCategoricalCrossentropy:
     @located
     def backward(self, dvalues: Probabilities, y_true: ClassTargets) -> Probabilities:
         """Gradient w.r.t. the logits; ``dvalues`` are the softmax outputs of ``forward``."""
-        if (labels := _sparse(y_true)) is not None:
-            self.dinputs = softmax_crossentropy_sparse_backward(dvalues, labels)
-        else:
-            self.dinputs = softmax_crossentropy_onehot_backward(dvalues, cast(OneHot, y_true))
+        self.dinputs = softmax_crossentropy_backward(dvalues, y_true)
         return self.dinputs

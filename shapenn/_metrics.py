@@ -5,8 +5,8 @@ from typing import Any, cast
 import numpy as np
 from jaxtyping import Float, Integer, Real
 
-from ._losses import ClassTargets, OneHot, Predictions, Probabilities, Targets, _sparse
-from ._shapes import Array1D, Array2D, located, shapechecked
+from ._losses import ClassTargets, Predictions, Probabilities, Targets, _sparse
+from ._shapes import Array1D, Array2D, OneHot, located, shapechecked
 
 __all__ = [
     "Accuracy",

@@ -20,8 +20,7 @@ from ._layer import Layer
 from ._losses import (
     CategoricalCrossentropy,
     Loss,
-    softmax_crossentropy_onehot_backward,
-    softmax_crossentropy_sparse_backward,
+    softmax_crossentropy_backward,
 )
 from ._metrics import Accuracy
 from ._optimizers import Optimizer
@@ -169,15 +168,19 @@ class Model:
     @property
     def input_features(self) -> int:
         """The number of features each input sample must have: the first Dense's ``in``."""
-        dense = next((layer for layer in self.layers if isinstance(layer, Dense)), None)
+        dense = self._first_dense()
         if dense is None:
             raise ValueError("the model has no Dense layer, so its input width is unknown")
         return dense.n_inputs
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        dense = next((layer for layer in self.layers if isinstance(layer, Dense)), None)
+        """The dtype inputs are cast to: the first Dense's (float32 without one)."""
+        dense = self._first_dense()
         return dense.dtype if dense is not None else np.dtype(np.float32)
+
+    def _first_dense(self) -> Dense | None:
+        return next((layer for layer in self.layers if isinstance(layer, Dense)), None)
 
     def build(self) -> list[tuple[int | str, ...]]:
         """Validate the chain of layers symbolically and return each layer's output shape.
@@ -292,10 +295,7 @@ class Model:
         """Backpropagate the loss of ``output`` against ``y_true`` through every layer."""
         assert self.loss is not None
         if self._fused():
-            if np.ndim(y_true) == 1:
-                dvalues = softmax_crossentropy_sparse_backward(output, y_true)
-            else:
-                dvalues = softmax_crossentropy_onehot_backward(output, y_true)
+            dvalues = softmax_crossentropy_backward(output, y_true)
             layers = self.layers[:-1]
         else:
             dvalues = self.loss.backward(output, y_true)

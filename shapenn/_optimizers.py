@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from jaxtyping import Float
 
+from ._errors import nonnegative
 from ._layer import Layer
 from ._shapes import shapechecked
 
@@ -161,8 +162,7 @@ def adam_update(
 
 def _check_hyperparameters(owner: str, **values: float) -> None:
     for name, value in values.items():
-        if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
-            raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
+        nonnegative(owner, name, value)
 
 
 def _check_fractions(owner: str, **values: float) -> None:

@@ -32,7 +32,6 @@ __all__ = [
     "Inputs",
     "OneHot",
     "Outputs",
-    "Scalar",
     "SparseLabels",
     "Weights",
     "checks",
@@ -54,7 +53,6 @@ Weights: TypeAlias = Float[Array2D, "in out"]
 Biases: TypeAlias = Float[Array2D, "1 out"]
 SparseLabels: TypeAlias = Integer[Array1D, " batch"]
 OneHot: TypeAlias = Real[Array2D, "batch classes"]
-Scalar: TypeAlias = float
 
 _PLAIN = (bool, int, float, str, np.generic, np.random.Generator)
 _SIGNATURES_KEPT = 256  # per function; a training run uses a handful

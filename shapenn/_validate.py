@@ -11,15 +11,12 @@ import numpy as np
 import numpy.typing as npt
 
 from ._errors import LabelError, ShapeError, _Report
+from ._explain import describe
 from ._losses import BinaryCrossentropy, CategoricalCrossentropy, Loss, check_labels
 
 __all__ = ["check_inputs", "check_targets"]
 
 _CHUNK_BYTES = 1 << 22  # 4 MiB per NaN/inf scan, so a memory-mapped X is never loaded whole
-
-
-def _describe(array: npt.NDArray[Any]) -> str:
-    return f"{tuple(array.shape)} {array.dtype}"
 
 
 def _as_array(value: npt.ArrayLike) -> npt.NDArray[Any]:
@@ -56,7 +53,7 @@ def check_inputs(X: npt.ArrayLike, features: int, *, where: str) -> npt.NDArray[
     expected = f"real-valued (samples, features={features})"
 
     def error(reason: str, hint: str | None = None) -> ShapeError:
-        report = _Report(where, "X", expected, _describe(array), reason, {"features": features})
+        report = _Report(where, "X", expected, describe(array), reason, {"features": features})
         return ShapeError(report if hint is None else _Report(**{**vars(report), "hint": hint}))
 
     if array.dtype.kind not in "iuf":
@@ -110,7 +107,7 @@ def check_targets(
     name = type(loss).__name__
 
     def error(expected: str, reason: str, hint: str | None = None) -> ShapeError:
-        return ShapeError(_Report(where, "y", expected, _describe(array), reason, bound, hint))
+        return ShapeError(_Report(where, "y", expected, describe(array), reason, bound, hint))
 
     if array.dtype.kind not in "iufb":
         raise error("real-valued targets", f"its dtype {array.dtype} is not real-valued")

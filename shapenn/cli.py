@@ -103,13 +103,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _data(name: str, samples: int, seed: int) -> tuple[Any, Any]:
-    if name in ("spiral", "vertical"):
-        loader = datasets.spiral if name == "spiral" else datasets.vertical
-        return loader(samples=samples, classes=3, seed=seed)
-    return datasets.load(name)
-
-
 def build_model(
     features: int,
     outputs: int,
@@ -165,7 +158,7 @@ _SHOWN = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 def _train(args: argparse.Namespace) -> None:
     regression = args.dataset in REGRESSION
-    X, y = _data(args.dataset, args.samples, args.seed)
+    X, y = datasets.load(args.dataset, samples=args.samples, seed=args.seed)
     X_train, X_val, y_train, y_val = datasets.train_validation_split(
         X, y, validation=args.validation, seed=args.seed
     )
@@ -217,7 +210,7 @@ def _train(args: argparse.Namespace) -> None:
 
 def _evaluate(args: argparse.Namespace) -> None:
     model = load(args.model)
-    X, y = _data(args.dataset, args.samples, args.seed)
+    X, y = datasets.load(args.dataset, samples=args.samples, seed=args.seed)
     loss, accuracy = model.evaluate(X, y)
     text = f"loss {loss:.4f}" + (f", accuracy {accuracy:.3f}" if accuracy is not None else "")
     print(f"{args.dataset} ({len(X)} samples, training samples included): {text}")

@@ -171,10 +171,11 @@ def names() -> list[str]:
     return list(_LOADERS)
 
 
-def load(name: str, *, seed: int = 0) -> tuple[Any, Any]:
-    """A dataset by name: one of ``names()``; ``seed`` for the random ones (spiral, vertical)."""
+def load(name: str, *, samples: int = 100, seed: int = 0) -> tuple[Any, Any]:
+    """A dataset by name: one of ``names()``. ``samples`` (per class, 3 classes) and ``seed``
+    apply to the generated ones, spiral and vertical."""
     if name not in _LOADERS:
         raise ValueError(f"unknown dataset {name!r}: choose one of {', '.join(_LOADERS)}")
     if name in ("spiral", "vertical"):
-        return _LOADERS[name](seed=seed)  # type: ignore[no-any-return]
+        return _LOADERS[name](samples=samples, classes=3, seed=seed)  # type: ignore[no-any-return]
     return _LOADERS[name]()  # type: ignore[no-any-return]
