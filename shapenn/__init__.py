@@ -6,22 +6,13 @@ got and how to fix it.
 """
 
 from . import datasets as datasets
-from ._activations import Linear as Linear
-from ._activations import ReLU as ReLU
-from ._activations import Sigmoid as Sigmoid
-from ._activations import Softmax as Softmax
-from ._activations import Tanh as Tanh
-from ._dense import Dense as Dense
-from ._dropout import Dropout as Dropout
-from ._errors import LabelError as LabelError
-from ._errors import ShapeError as ShapeError
+from . import shapes as shapes
 from ._gradcheck import GradcheckError as GradcheckError
 from ._gradcheck import GradcheckResult as GradcheckResult
 from ._gradcheck import gradcheck as gradcheck
 from ._io import ModelFileError as ModelFileError
 from ._io import load as load
 from ._io import save as save
-from ._layer import Layer as Layer
 from ._losses import BinaryCrossentropy as BinaryCrossentropy
 from ._losses import CategoricalCrossentropy as CategoricalCrossentropy
 from ._losses import Loss as Loss
@@ -40,9 +31,21 @@ from ._optimizers import Adagrad as Adagrad
 from ._optimizers import Adam as Adam
 from ._optimizers import Optimizer as Optimizer
 from ._optimizers import RMSprop as RMSprop
-from ._shapes import checks as checks
-from ._shapes import checks_enabled as checks_enabled
-from ._shapes import shapechecked as shapechecked
+from .layers import Dense as Dense
+from .layers import Dropout as Dropout
+from .layers import Layer as Layer
+from .layers import Linear as Linear
+from .layers import Parameter as Parameter
+from .layers import ReLU as ReLU
+from .layers import Sigmoid as Sigmoid
+from .layers import Softmax as Softmax
+from .layers import Tanh as Tanh
+from .shapes import Dim as Dim
+from .shapes import LabelError as LabelError
+from .shapes import ShapeError as ShapeError
+from .shapes import checks as checks
+from .shapes import checks_enabled as checks_enabled
+from .shapes import shapechecked as shapechecked
 
 __version__ = "0.1.0"
 
@@ -56,6 +59,7 @@ __all__ = [
     "CategoricalAccuracy",
     "CategoricalCrossentropy",
     "Dense",
+    "Dim",
     "DivergenceError",
     "Dropout",
     "GradcheckError",
@@ -70,6 +74,7 @@ __all__ = [
     "Model",
     "ModelFileError",
     "Optimizer",
+    "Parameter",
     "RMSprop",
     "ReLU",
     "RegressionAccuracy",
@@ -85,4 +90,5 @@ __all__ = [
     "load",
     "save",
     "shapechecked",
+    "shapes",
 ]

@@ -9,13 +9,22 @@ import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 __all__ = ["write_atomically"]
 
 
-def write_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> Path:
-    """Call ``write(handle)`` on a temporary file, then atomically replace ``path`` with it."""
+def write_atomically(
+    path: str | os.PathLike[str],
+    write: Callable[[BinaryIO], None],
+    *,
+    verify: Callable[[Path], Any] | None = None,
+) -> Path:
+    """Call ``write(handle)`` on a temporary file, then atomically replace ``path`` with it.
+
+    With ``verify``, the temporary file is first read back with ``verify(path)``; if that
+    raises, the target is left as it was and the error propagates.
+    """
     target = Path(path)
     descriptor, temporary = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
@@ -27,6 +36,8 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], N
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        if verify is not None:
+            verify(Path(temporary))
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._layer import Layer
 from ._model import Model
+from .layers import Layer
 
 __all__ = ["GradcheckError", "GradcheckResult", "gradcheck"]
 
@@ -57,9 +57,10 @@ class GradcheckResult:
 def _to_float64(layers: list[Layer]) -> None:
     for layer in layers:
         layer.training = False  # dropout off: the objective must be deterministic
-        for name in layer.params:
+        for parameter in layer.parameters():
             # C order: finite differences perturb a flat view, which must not be a copy.
-            setattr(layer, name, np.ascontiguousarray(getattr(layer, name), dtype=np.float64))
+            value = np.ascontiguousarray(parameter.value, dtype=np.float64)
+            setattr(layer, parameter.name, value)
 
 
 FLOOR = 1e-4  # gradients smaller than this are compared absolutely: round-off dominates them
@@ -106,7 +107,7 @@ def gradcheck(
       ``G``, so ``backward(G)`` must give every ``d<name>`` and ``dinputs``.
 
     Args:
-        target: a Model (with a loss set) or a Layer with ``params``.
+        target: a Model (with a loss set) or a Layer with parameters.
         X: inputs (batch, features); y: targets for a Model.
         eps: the finite-difference step.
         tolerance: the largest accepted error (relative to each gradient's largest entry).
@@ -140,9 +141,9 @@ def gradcheck(
 
         model.backward(model.forward(inputs), targets)
         named = [
-            (f"layers[{i}].{name}", layer, name)
+            (f"layers[{i}].{p.name}", p)
             for i, layer in enumerate(model.layers)
-            for name in layer.params
+            for p in layer.parameters()
         ]
     else:
         layer = copy.deepcopy(target)
@@ -154,14 +155,11 @@ def gradcheck(
 
         layer.forward(inputs)
         layer.backward(weights)
-        named = [(name, layer, name) for name in layer.params]
+        named = [(p.name, p) for p in layer.parameters()]
         checked["inputs"] = (np.asarray(layer.dinputs), inputs)
 
-    for label, owner, name in named:
-        checked[label] = (
-            np.array(getattr(owner, "d" + name), dtype=np.float64),
-            getattr(owner, name),
-        )
+    for label, parameter in named:
+        checked[label] = (np.array(parameter.grad, dtype=np.float64), parameter.value)
 
     errors = {}
     for label, (analytic, array) in checked.items():

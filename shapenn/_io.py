@@ -3,14 +3,18 @@
 The file is a NumPy ``.npz`` archive (a zip) holding
 
 * ``__shapenn__``: the architecture as UTF-8 JSON (stored as a uint8 array): format name and
-  version, each layer's type and settings, loss, metric, optimizer and the shape, dtype and
-  SHA-256 of every array;
+  version, the input shape, each layer's registered type, config and state, the loss, metric
+  and optimizer likewise, and the shape, dtype and SHA-256 of every array;
+* ``__shapenn_sha256__``: the SHA-256 of that JSON, so no byte of the file goes unchecked;
 * ``layers.<i>.<name>``: each layer's parameters;
 * ``optimizer.<i>.<name>.<field>``: the optimizer's state per parameter (when saved).
 
+Nothing here knows a layer by name: classes are found in the registry, and each gives its own
+config (``get_config``) and state (``get_state``). A user's layer saves like a built-in one.
+
 It is read with ``allow_pickle=False``. Writing goes to a temporary file in the same folder,
-which is flushed, fsynced and renamed over the target, so a crash mid-save leaves the old file
-intact. Loading checks everything against the architecture before building the model.
+which is flushed, fsynced, *read back and verified* and only then renamed over the target: a
+crash mid-save leaves the old file intact, and ``save`` never leaves a file ``load`` refuses.
 """
 
 import hashlib
@@ -23,41 +27,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._activations import Linear, ReLU, Sigmoid, Softmax, Tanh
-from ._dense import Dense
-from ._dropout import Dropout
 from ._files import write_atomically
-from ._layer import Layer
-from ._losses import (
-    BinaryCrossentropy,
-    CategoricalCrossentropy,
-    Loss,
-    MeanAbsoluteError,
-    MeanSquaredError,
-)
-from ._metrics import Accuracy, BinaryAccuracy, CategoricalAccuracy, RegressionAccuracy
+from ._losses import Loss
+from ._metrics import Accuracy
 from ._model import Model
-from ._optimizers import SGD, Adagrad, Adam, AdamState, Optimizer, RMSprop
+from ._optimizers import Optimizer
+from ._registry import Registered, lookup, registered_name
+from .layers import Layer
 
 __all__ = ["FORMAT", "VERSION", "ModelFileError", "load", "save"]
 
 FORMAT = "shapenn-model"
-VERSION = 1
+VERSION = 2
 _HEADER = "__shapenn__"
-
-_LAYERS: dict[str, type[Layer]] = {
-    cls.__name__: cls for cls in (Dense, Dropout, ReLU, Softmax, Sigmoid, Tanh, Linear)
-}
-_LOSSES: dict[str, type[Loss]] = {
-    cls.__name__: cls
-    for cls in (CategoricalCrossentropy, BinaryCrossentropy, MeanSquaredError, MeanAbsoluteError)
-}
-_OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.__name__: cls for cls in (SGD, Adagrad, RMSprop, Adam)
-}
-_METRICS: dict[str, type[Accuracy]] = {
-    cls.__name__: cls for cls in (CategoricalAccuracy, BinaryAccuracy, RegressionAccuracy)
-}
+_DIGEST = "__shapenn_sha256__"
 
 
 class ModelFileError(ValueError):
@@ -67,103 +50,78 @@ class ModelFileError(ValueError):
 # --- saving ----------------------------------------------------------------------------------
 
 
-def _layer_config(index: int, layer: Layer) -> dict[str, Any]:
-    kind = type(layer).__name__
-    if _LAYERS.get(kind) is not type(layer):
-        raise TypeError(
-            f"cannot save layers[{index}] {layer!r}: only shapenn's built-in layers "
-            f"({', '.join(_LAYERS)}) can be saved; save its arrays yourself with np.savez"
-        )
-    config: dict[str, Any] = {"type": kind}
-    if isinstance(layer, Dense):
-        config |= {
-            "n_inputs": layer.n_inputs,
-            "n_neurons": layer.n_neurons,
-            "dtype": str(layer.dtype),
-            "weight_regularizer_l1": layer.weight_regularizer_l1,
-            "weight_regularizer_l2": layer.weight_regularizer_l2,
-            "bias_regularizer_l1": layer.bias_regularizer_l1,
-            "bias_regularizer_l2": layer.bias_regularizer_l2,
-        }
-    elif isinstance(layer, Dropout):
-        config |= {"rate": layer.rate, "rng": layer.rng.bit_generator.state}
-    return config
-
-
-def _named(kind: str, value: object, registry: dict[str, Any]) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    name = type(value).__name__
-    if registry.get(name) is not type(value):
-        raise TypeError(f"cannot save the {kind} {value!r}: only shapenn's own can be saved")
-    return {"type": name}
-
-
-def _optimizer_arrays(
-    model: Model, optimizer: Optimizer
-) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
-    config: dict[str, Any] = {
-        "type": type(optimizer).__name__,
-        "hyperparameters": optimizer._hyperparameters(),
-        "iterations": optimizer.iterations,
-        "current_learning_rate": optimizer.current_learning_rate,
-    }
-    arrays: dict[str, npt.NDArray[Any]] = {}
-    for index, layer in enumerate(model.layers):
-        for name in layer.params:
-            state = optimizer.state.get((layer, name))
-            if state is None:
-                continue
-            fields = state._asdict() if isinstance(state, AdamState) else {"cache": state}
-            for field, array in fields.items():
-                arrays[f"optimizer.{index}.{name}.{field}"] = array
-    return config, arrays
+def _record(obj: Registered) -> dict[str, Any]:
+    """An object's registered type and config."""
+    return {"type": registered_name(type(obj)), "config": obj.get_config()}
 
 
 def _digest(array: npt.NDArray[Any]) -> str:
     return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
-def save(model: Model, path: str | os.PathLike[str], *, include_optimizer: bool = True) -> Path:
-    """Write ``model`` to ``path`` atomically; return the path.
-
-    Args:
-        model: the model; its layers, loss, metric and optimizer must be shapenn's own.
-        path: the file to write (``.npz`` is the customary suffix; none is added).
-        include_optimizer: also save the optimizer's state, so training resumes exactly.
-    """
-    target = Path(path)
+def _contents(model: Model, include_optimizer: bool) -> dict[str, npt.NDArray[Any]]:
     model.build()
     arrays: dict[str, npt.NDArray[Any]] = {}
     layers = []
     for index, layer in enumerate(model.layers):
-        layers.append(_layer_config(index, layer))
-        for name in layer.params:
-            arrays[f"layers.{index}.{name}"] = np.asarray(getattr(layer, name))
+        layers.append({**_record(layer), "state": layer.get_state()})
+        for parameter in layer.parameters():
+            value = np.asarray(parameter.value)
+            if not np.isfinite(value).all():
+                raise ValueError(
+                    f"cannot save layers[{index}] {layer!r}: `{parameter.name}` holds NaN or "
+                    "infinite values"
+                )
+            arrays[f"layers.{index}.{parameter.name}"] = value
     header: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
+        "input_shape": list(model.input_shape) if model.input_shape is not None else None,
         "layers": layers,
-        "loss": _named("loss", model.loss, _LOSSES),
-        "metric": _named("metric", model.metric, _METRICS),
+        "loss": _record(model.loss) if model.loss is not None else None,
+        "metric": _record(model.metric) if model.metric is not None else None,
         "optimizer": None,
     }
-    if isinstance(model.metric, RegressionAccuracy):
-        header["metric"] |= {"precision": model.metric.precision, "divisor": model.metric.divisor}
-    if isinstance(model.metric, BinaryAccuracy):
-        header["metric"] |= {"threshold": model.metric.threshold}
-    if include_optimizer and model.optimizer is not None:
-        _named("optimizer", model.optimizer, _OPTIMIZERS)
-        header["optimizer"], state = _optimizer_arrays(model, model.optimizer)
-        arrays |= state
+    optimizer = model.optimizer
+    if include_optimizer and optimizer is not None:
+        header["optimizer"] = {**_record(optimizer), "state": optimizer.get_state()}
+        for index, layer in enumerate(model.layers):
+            for parameter in layer.parameters():
+                state = optimizer.state.get((layer, parameter.name))
+                for field, array in (state._asdict() if state is not None else {}).items():
+                    arrays[f"optimizer.{index}.{parameter.name}.{field}"] = np.asarray(array)
     header["arrays"] = {
         key: {"shape": list(a.shape), "dtype": str(a.dtype), "sha256": _digest(a)}
         for key, a in arrays.items()
     }
-    blob = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    text = json.dumps(header, allow_nan=False).encode("utf-8")
+    digest = hashlib.sha256(text).hexdigest().encode("ascii")
+    return {
+        _HEADER: np.frombuffer(text, dtype=np.uint8),
+        _DIGEST: np.frombuffer(digest, dtype=np.uint8),
+        **arrays,
+    }
 
-    contents: dict[str, Any] = {_HEADER: blob, **arrays}
-    return write_atomically(target, lambda handle: np.savez(handle, **contents))
+
+def save(model: Model, path: str | os.PathLike[str], *, include_optimizer: bool = True) -> Path:
+    """Write ``model`` to ``path`` atomically and verified; return the path.
+
+    Args:
+        model: the model; every layer, loss, metric and optimizer gives its config
+            (``get_config``), which shapenn's own classes and subclasses of them do.
+        path: the file to write (``.npz`` is the customary suffix; none is added).
+        include_optimizer: also save the optimizer's state, so training resumes exactly.
+
+    Raises:
+        ValueError: a parameter is not finite; TypeError: a config that is not plain data.
+        OSError: the file cannot be written.
+    """
+    contents = _contents(model, include_optimizer)
+
+    def write(handle: Any) -> None:
+        np.savez(handle, allow_pickle=False, **contents)
+
+    return write_atomically(Path(path), write, verify=load)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -188,9 +146,11 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
         raise _fail(path, f"not a shapenn model file ({reason})") from None
     if _HEADER not in contents:
         raise _fail(path, "not a shapenn model file (no architecture record)")
+    text = contents.pop(_HEADER).tobytes()
+    digest = contents.pop(_DIGEST, np.zeros(0, np.uint8)).tobytes()
     try:
-        header = json.loads(contents.pop(_HEADER).tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        header = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise _fail(path, f"the architecture record is corrupted ({err})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise _fail(path, "not a shapenn model file (unknown format)")
@@ -200,6 +160,10 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
             path,
             f"written in format version {version}, but this shapenn reads version {VERSION}: "
             "use the shapenn version that wrote it",
+        )
+    if digest != hashlib.sha256(text).hexdigest().encode("ascii"):
+        raise _fail(
+            path, "the architecture record does not match its checksum: the file was modified"
         )
     return header, contents
 
@@ -226,74 +190,87 @@ def _check_arrays(path: Path, header: dict[str, Any], arrays: dict[str, npt.NDAr
             raise _fail(path, f"`{key}` does not match its checksum: the file was modified")
 
 
-def _build_layer(path: Path, index: int, config: Any) -> Layer:
-    kind = config.get("type") if isinstance(config, dict) else None
-    cls = _LAYERS.get(str(kind))
-    if cls is None:
-        raise _fail(path, f"layers[{index}] has unknown type {kind!r}")
+def _build(path: Path, kind: str, base: type[Registered], record: Any, what: str) -> Any:
+    """An object rebuilt from its record, or a ModelFileError naming ``what``."""
+    if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+        raise _fail(path, f"{what} is malformed")
+    name = str(record.get("type"))
+    cls = lookup(kind, name)
+    if cls is None or not issubclass(cls, base):
+        raise _fail(
+            path,
+            f"{what} is a `{name}`, which is not a registered {kind}: import the module that "
+            "defines it before loading",
+        )
     try:
-        if cls is Dense:
-            settings = {k: v for k, v in config.items() if k != "type"}
-            return Dense(settings.pop("n_inputs"), settings.pop("n_neurons"), **settings)
-        if cls is Dropout:
-            layer = Dropout(config["rate"])
-            layer.rng.bit_generator.state = config["rng"]
-            return layer
-        return cls()
-    except (KeyError, TypeError, ValueError) as err:
-        raise _fail(path, f"layers[{index}] ({kind}) has invalid settings: {err}") from None
+        return cls.from_config(record["config"])
+    except (TypeError, ValueError, KeyError, MemoryError) as err:
+        raise _fail(path, f"{what} ({name}) has invalid settings: {err}") from None
 
 
-def _build_optimizer(
-    path: Path, config: dict[str, Any], model: Model, arrays: dict[str, npt.NDArray[Any]]
+def _set_parameters(
+    path: Path, index: int, layer: Layer, arrays: dict[str, npt.NDArray[Any]]
+) -> None:
+    for parameter in layer.parameters():
+        key = f"layers.{index}.{parameter.name}"
+        if key not in arrays:
+            raise _fail(path, f"`{key}` is missing")
+        expected, array = parameter.value, arrays[key]
+        if array.shape != expected.shape or array.dtype != expected.dtype:
+            raise _fail(
+                path,
+                f"`{key}` has shape {array.shape} {array.dtype}, but layers[{index}] "
+                f"{layer!r} needs {expected.shape} {expected.dtype}",
+            )
+        if not np.isfinite(array).all():
+            raise _fail(path, f"`{key}` contains NaN or infinite values")
+        setattr(layer, parameter.name, array)  # np.load returned a fresh array: no copy needed
+
+
+def _restore_optimizer(
+    path: Path, record: Any, model: Model, arrays: dict[str, npt.NDArray[Any]]
 ) -> Optimizer:
-    cls = _OPTIMIZERS.get(str(config.get("type")))
-    if cls is None:
-        raise _fail(path, f"unknown optimizer {config.get('type')!r}")
+    optimizer: Optimizer = _build(path, "optimizer", Optimizer, record, "the optimizer")
     try:
-        optimizer = cls(**config["hyperparameters"])
-        optimizer.iterations = int(config["iterations"])
-        optimizer.current_learning_rate = float(config["current_learning_rate"])
+        optimizer.set_state(record.get("state") or {})
     except (KeyError, TypeError, ValueError) as err:
-        raise _fail(path, f"the optimizer has invalid settings: {err}") from None
+        raise _fail(path, f"the optimizer's state is invalid: {err}") from None
     for index, layer in enumerate(model.layers):
-        for name in layer.params:
-            prefix = f"optimizer.{index}.{name}."
-            if isinstance(optimizer, Adam):
-                if prefix + "m" in arrays:
-                    state: Any = AdamState(arrays[prefix + "m"], arrays[prefix + "v"])
-                else:
-                    continue
-            elif prefix + "cache" in arrays:
-                state = arrays[prefix + "cache"]
-            else:
+        for parameter in layer.parameters():
+            prefix = f"optimizer.{index}.{parameter.name}."
+            if not any(key.startswith(prefix) for key in arrays):
                 continue
-            param = getattr(layer, name)
-            for array in state if isinstance(state, AdamState) else (state,):
-                if array.shape != param.shape or array.dtype != param.dtype:
+            blank = optimizer.init_state(parameter.value)
+            fields = {}
+            for field, zeros in blank._asdict().items():
+                array = arrays.get(prefix + field)
+                if array is None or array.shape != zeros.shape or array.dtype != zeros.dtype:
+                    got = "missing" if array is None else f"{array.shape} {array.dtype}"
                     raise _fail(
                         path,
-                        f"optimizer state for layers[{index}].{name} is {array.shape} "
-                        f"{array.dtype}, not {param.shape} {param.dtype}",
+                        f"optimizer state `{prefix}{field}` is {got}, not "
+                        f"{zeros.shape} {zeros.dtype}",
                     )
                 if not np.isfinite(array).all():
-                    raise _fail(path, f"optimizer state for layers[{index}].{name} is not finite")
-            optimizer.state[(layer, name)] = state
+                    raise _fail(path, f"optimizer state `{prefix}{field}` is not finite")
+                fields[field] = array
+            optimizer.state[(layer, parameter.name)] = type(blank)(**fields)
     return optimizer
 
 
 def load(path: str | os.PathLike[str]) -> Model:
-    """Read a model written by ``save``; every array is checked before the model is built.
+    """Read a model written by ``save``; every byte is checked before the model is built.
 
     Raises:
-        ModelFileError: the file is missing, truncated, modified, not a shapenn model, or of
-            another format version. Nothing is half-loaded: either a whole model or an error.
+        ModelFileError: the file is missing, truncated, modified, not a shapenn model, of
+            another format version, or names a class that is not registered. Nothing is
+            half-loaded: either a whole model or an error.
     """
     source = Path(path)
     header, arrays = _read(source)
     _check_arrays(source, header, arrays)
     try:
-        return _build(source, header, arrays)
+        return _restore(source, header, arrays)
     except ModelFileError:
         raise
     except (KeyError, TypeError, AttributeError, ValueError, IndexError) as err:
@@ -302,36 +279,29 @@ def load(path: str | os.PathLike[str]) -> Model:
         raise _fail(source, f"the architecture record is malformed ({reason})") from None
 
 
-def _build(source: Path, header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> Model:
-    layers = [_build_layer(source, i, c) for i, c in enumerate(header.get("layers") or [])]
-    if not layers:
+def _restore(source: Path, header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> Model:
+    records = header.get("layers")
+    if not isinstance(records, list) or not records:
         raise _fail(source, "the model has no layers")
-    for index, layer in enumerate(layers):
-        for name in layer.params:
-            key = f"layers.{index}.{name}"
-            if key not in arrays:
-                raise _fail(source, f"`{key}` is missing")
-            expected = getattr(layer, name)
-            array = arrays[key]
-            if array.shape != expected.shape or array.dtype != expected.dtype:
-                raise _fail(
-                    source,
-                    f"`{key}` has shape {array.shape} {array.dtype}, but layers[{index}] "
-                    f"{layer!r} needs {expected.shape} {expected.dtype}",
-                )
-            if not np.isfinite(array).all():
-                raise _fail(source, f"`{key}` contains NaN or infinite values")
-            setattr(layer, name, array)  # np.load returned a fresh array: no copy needed
-    loss_config, metric_config = header.get("loss"), header.get("metric")
-    loss = _LOSSES[loss_config["type"]]() if loss_config else None
-    metric: Accuracy | None = None
-    if metric_config:
-        settings = {k: v for k, v in metric_config.items() if k != "type"}
-        metric = _METRICS[metric_config["type"]](**settings)
+    layers: list[Layer] = []
+    for index, record in enumerate(records):
+        layer: Layer = _build(source, "layer", Layer, record, f"layers[{index}]")
+        _set_parameters(source, index, layer, arrays)
+        try:
+            layer.set_state(record.get("state") or {})
+        except (KeyError, TypeError, ValueError, OverflowError) as err:
+            raise _fail(source, f"layers[{index}] has an invalid state: {err}") from None
+        layers.append(layer)
+    loss = _build(source, "loss", Loss, header["loss"], "the loss") if header.get("loss") else None
+    metric = (
+        _build(source, "metric", Accuracy, header["metric"], "the metric")
+        if header.get("metric")
+        else None
+    )
     try:
-        model = Model(layers, loss=loss, metric=metric)
+        model = Model(layers, loss=loss, metric=metric, input_shape=header.get("input_shape"))
     except ValueError as err:  # ShapeError: the saved chain does not fit together
         raise _fail(source, f"the saved layers do not form a model: {err}") from None
     if header.get("optimizer"):
-        model.optimizer = _build_optimizer(source, header["optimizer"], model, arrays)
+        model.optimizer = _restore_optimizer(source, header["optimizer"], model, arrays)
     return model

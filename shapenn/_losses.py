@@ -5,15 +5,20 @@ Each loss is a set of pure kernels plus a thin class. Predictions are clipped to
 clipped values, so they never divide by zero.
 """
 
-from typing import Any, TypeAlias, cast
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeAlias, cast
 
 import numpy as np
 from jaxtyping import Float, Integer, Real
 
-from ._activations import softmax_forward
-from ._errors import LabelError
-from ._shapes import Array1D, Array2D, OneHot, located, shapechecked
-from ._shapes import SparseLabels as Sparse
+from ._data import check_class_targets, check_labels, check_value_targets
+from ._registry import Registered
+from .layers import Layer, Softmax
+from .layers._activations import softmax_forward
+from .shapes import Array1D, Array2D, LabelError, OneHot, ShapeError, shapechecked
+from .shapes import SparseLabels as Sparse
+from .shapes._check import check_methods
+from .shapes._dims import Size
 
 __all__ = [
     "BinaryCrossentropy",
@@ -50,24 +55,6 @@ def _like(
     float32 × int64 to float64 and upcast the loss and every gradient after it."""
     same: np.ndarray[Any, np.dtype[Any]] = targets.astype(predictions.dtype, copy=False)
     return same
-
-
-def check_labels(labels: Sparse, classes: int) -> None:
-    """Raise LabelError unless every label is in ``[0, classes)``.
-
-    Not a shape check but a value check: NumPy would read label -1 as the last class and
-    label ``classes`` as an IndexError far from the cause.
-    """
-    if labels.size == 0:
-        return
-    low, high = int(labels.min()), int(labels.max())
-    if low < 0 or high >= classes:
-        bad = low if low < 0 else high
-        index = int(np.flatnonzero(labels == bad)[0])
-        raise LabelError(
-            f"labels must be in [0, {classes}) for {classes} classes, got {bad} at index {index}"
-            f": the predictions have {classes} columns, so a label must name one of them"
-        )
 
 
 # --- categorical cross-entropy -------------------------------------------------------------
@@ -261,16 +248,37 @@ def mean_absolute_error_backward(
 
 
 def _mean(losses: SampleLosses, loss: object) -> float:
+    """The mean of per-sample losses, accumulated in float64 (a deliberate upcast: a float32
+    sum over a large batch loses digits)."""
     if losses.shape[0] == 0:
         raise ValueError(f"{loss!r}: got an empty batch (0 samples); the mean loss is undefined")
     return float(np.mean(losses, dtype=np.float64))
 
 
-class Loss:
+class Loss(Registered):
     """A loss: ``forward`` gives per-sample losses, ``calculate`` their mean, ``backward`` the
-    gradient of that mean with respect to the predictions (stored as ``dinputs``)."""
+    gradient of that mean with respect to the predictions (stored as ``dinputs``).
 
-    dinputs: np.ndarray[Any, np.dtype[Any]] | None = None
+    Subclasses annotate ``forward`` and ``backward`` with named dims and are checked like
+    layers; they register themselves, so a model using one saves and loads.
+
+    Attributes:
+        labels: whether the targets are class labels (predictions are then read as classes).
+        fusions: for a last layer of one of these types, the gradient of the loss with
+            respect to that layer's *inputs*, used instead of backpropagating through it
+            (softmax then cross-entropy: ``(p − y) / batch``).
+    """
+
+    registry_kind: ClassVar[str] = "loss"
+    #: Whether the targets are class labels (so predictions are read as classes).
+    labels: ClassVar[bool] = False
+    fusions: ClassVar[dict[type[Layer], Callable[[Any, Any], Any]]] = {}
+
+    dinputs: np.ndarray[Any, np.dtype[Any]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        check_methods(cls, scoped=False, anchors=("y_pred",))
 
     def forward(self, y_pred: Any, y_true: Any) -> SampleLosses:
         """Per-sample losses."""
@@ -280,12 +288,33 @@ class Loss:
         """Gradient of the mean loss with respect to ``y_pred``."""
         raise NotImplementedError
 
-    @located
     def calculate(self, y_pred: Any, y_true: Any) -> float:
         """The mean loss over the batch, as a Python float."""
-        return _mean(self.forward(y_pred, y_true), self)
+        __tracebackhide__ = True
+        try:
+            losses = self.forward(y_pred, y_true)
+        except (ShapeError, LabelError) as err:  # reported where the caller called
+            raise err.located_at(f"{self!r}.calculate").with_traceback(None) from None
+        return _mean(losses, self)
 
     __call__ = calculate
+
+    def targets(
+        self, y: Any, *, samples: int, outputs: Size, dtype: np.dtype[Any], where: str
+    ) -> np.ndarray[Any, np.dtype[Any]]:
+        """``y`` checked for this loss, for a model with ``outputs`` outputs, and converted
+        once: real values (samples, outputs) in the model's dtype unless a loss says otherwise.
+
+        Raises:
+            ShapeError, LabelError, ValueError: targets this loss cannot take.
+        """
+        name = type(self).__name__
+        return check_value_targets(y, samples, outputs, dtype, where=where, loss=name)
+
+    def fused_backward(self, last: Layer) -> Callable[[Any, Any], Any] | None:
+        """The gradient with respect to ``last``'s inputs when this loss follows it, if the
+        pair has a shorter form than backpropagating through ``last`` (see ``fusions``)."""
+        return self.fusions.get(type(last))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -295,19 +324,30 @@ class CategoricalCrossentropy(Loss):
     """Cross-entropy of class probabilities, the book's ``Loss_CategoricalCrossentropy``.
 
     Targets are integer labels of shape (batch,) or one-hot rows of shape (batch, classes).
+    After a Softmax layer, a Model uses the fused gradient ``(p − y) / batch``.
 
     Shape:
         forward: y_pred (batch, classes), y_true (batch,) or (batch, classes) → (batch,).
         backward: → dinputs (batch, classes).
     """
 
-    @located
+    labels = True
+    fusions: ClassVar[dict[type[Layer], Callable[[Any, Any], Any]]] = {
+        Softmax: softmax_crossentropy_backward
+    }
+
+    def targets(
+        self, y: Any, *, samples: int, outputs: Size, dtype: np.dtype[Any], where: str
+    ) -> np.ndarray[Any, np.dtype[Any]]:
+        """Integer labels (samples,), returned as int64, or one-hot rows (samples, classes)."""
+        name = type(self).__name__
+        return check_class_targets(y, samples, outputs, dtype, where=where, loss=name)
+
     def forward(self, y_pred: Probabilities, y_true: ClassTargets) -> SampleLosses:
         if (labels := _sparse(y_true)) is not None:
             return categorical_crossentropy_sparse(y_pred, labels)
         return categorical_crossentropy_onehot(y_pred, cast(OneHot, y_true))
 
-    @located
     def backward(self, y_pred: Probabilities, y_true: ClassTargets) -> Probabilities:
         if (labels := _sparse(y_true)) is not None:
             self.dinputs = categorical_crossentropy_sparse_backward(y_pred, labels)
@@ -326,11 +366,18 @@ class BinaryCrossentropy(Loss):
         forward: y_pred, y_true (batch, outputs) → (batch,); backward → (batch, outputs).
     """
 
-    @located
+    def targets(
+        self, y: Any, *, samples: int, outputs: Size, dtype: np.dtype[Any], where: str
+    ) -> np.ndarray[Any, np.dtype[Any]]:
+        """Targets (samples, outputs) in [0, 1]."""
+        name = type(self).__name__
+        return check_value_targets(
+            y, samples, outputs, dtype, where=where, loss=name, low=0.0, high=1.0
+        )
+
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
         return binary_crossentropy(y_pred, y_true)
 
-    @located
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
         self.dinputs = binary_crossentropy_backward(y_pred, y_true)
         return self.dinputs
@@ -343,11 +390,9 @@ class MeanSquaredError(Loss):
         forward: y_pred, y_true (batch, outputs) → (batch,); backward → (batch, outputs).
     """
 
-    @located
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
         return mean_squared_error(y_pred, y_true)
 
-    @located
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
         self.dinputs = mean_squared_error_backward(y_pred, y_true)
         return self.dinputs
@@ -360,11 +405,9 @@ class MeanAbsoluteError(Loss):
         forward: y_pred, y_true (batch, outputs) → (batch,); backward → (batch, outputs).
     """
 
-    @located
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
         return mean_absolute_error(y_pred, y_true)
 
-    @located
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
         self.dinputs = mean_absolute_error_backward(y_pred, y_true)
         return self.dinputs
@@ -373,7 +416,10 @@ class MeanAbsoluteError(Loss):
 class SoftmaxCategoricalCrossentropy:
     """Softmax and categorical cross-entropy in one step, with the short gradient
     ``(softmax - onehot) / batch`` — the book's
-    ``Activation_Softmax_Loss_CategoricalCrossentropy``.
+    ``Activation_Softmax_Loss_CategoricalCrossentropy``, for hand-written training loops.
+
+    (A Model does the same by itself when a Softmax layer is followed by
+    CategoricalCrossentropy.)
 
     Shape:
         forward: logits (batch, classes), y_true (batch,) or (batch, classes) → mean loss;
@@ -383,14 +429,13 @@ class SoftmaxCategoricalCrossentropy:
 
     def __init__(self) -> None:
         self.loss = CategoricalCrossentropy()
-        self.inputs: Probabilities | None = None
-        self.output: Probabilities | None = None
-        self.dinputs: Probabilities | None = None
+        self.inputs: Probabilities
+        self.output: Probabilities
+        self.dinputs: Probabilities
 
     def __repr__(self) -> str:
         return "SoftmaxCategoricalCrossentropy()"
 
-    @located
     def forward(self, inputs: Probabilities, y_true: ClassTargets) -> float:
         """Softmax the logits into ``output`` and return the mean cross-entropy."""
         probabilities = softmax_forward(inputs)
@@ -398,8 +443,10 @@ class SoftmaxCategoricalCrossentropy:
         self.inputs, self.output = inputs, probabilities
         return loss
 
-    @located
     def backward(self, dvalues: Probabilities, y_true: ClassTargets) -> Probabilities:
         """Gradient w.r.t. the logits; ``dvalues`` are the softmax outputs of ``forward``."""
         self.dinputs = softmax_crossentropy_backward(dvalues, y_true)
         return self.dinputs
+
+
+check_methods(SoftmaxCategoricalCrossentropy, scoped=False, anchors=("inputs", "dvalues"))

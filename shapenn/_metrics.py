@@ -1,12 +1,14 @@
 """Accuracy metrics: categorical (sparse or one-hot), binary, and the book's regression accuracy."""
 
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from jaxtyping import Float, Integer, Real
 
 from ._losses import ClassTargets, Predictions, Probabilities, Targets, _sparse
-from ._shapes import Array1D, Array2D, OneHot, located, shapechecked
+from ._registry import Registered
+from .shapes import Array1D, Array2D, OneHot, shapechecked
+from .shapes._check import check_methods
 
 __all__ = [
     "Accuracy",
@@ -72,13 +74,19 @@ def regression_accuracy(
     return float(np.mean(np.abs(y_pred - y_true) < precision))
 
 
-class Accuracy:
+class Accuracy(Registered):
     """A metric: ``calculate(y_pred, y_true)`` gives the fraction right in a batch.
 
     ``init(y)`` is called once with all training targets before training (the book's protocol).
+    Subclasses annotate ``calculate`` and are checked like layers.
     """
 
+    registry_kind: ClassVar[str] = "metric"
     name = "accuracy"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        check_methods(cls, scoped=False, anchors=("y_pred",))
 
     def init(self, y: Any) -> None:
         """Prepare from the training targets (nothing by default)."""
@@ -93,7 +101,6 @@ class Accuracy:
 class CategoricalAccuracy(Accuracy):
     """Argmax accuracy for integer labels (batch,) or one-hot targets (batch, classes)."""
 
-    @located
     def calculate(self, y_pred: Probabilities, y_true: ClassTargets) -> float:
         if (labels := _sparse(y_true)) is not None:
             return categorical_accuracy_sparse(y_pred, labels)
@@ -106,7 +113,6 @@ class BinaryAccuracy(Accuracy):
     def __init__(self, threshold: float = 0.5) -> None:
         self.threshold = float(threshold)
 
-    @located
     def calculate(self, y_pred: Predictions, y_true: Targets) -> float:
         return binary_accuracy(y_pred, y_true, self.threshold)
 
@@ -128,7 +134,6 @@ class RegressionAccuracy(Accuracy):
         if not self._fixed:
             self.precision = float(np.std(y)) / self.divisor
 
-    @located
     def calculate(self, y_pred: Predictions, y_true: Targets) -> float:
         if self.precision is None:
             raise RuntimeError(

@@ -1,35 +1,36 @@
-"""A sequential model: layers validated as a chain before any data, then fit, evaluate, predict."""
+"""A sequential model: layers validated as a chain before any data, then fit, evaluate, predict.
+
+The model knows no layer, loss or optimizer by name. It asks each layer for its output shape
+(read from the layer's annotations), its parameters and whether it can skip its input
+gradient; it asks the loss for its targets and for a fused gradient with the last layer.
+"""
 
 import copy
 import functools
 import math
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from jaxtyping import Float
 
-from ._activations import Softmax
-from ._dense import Dense
-from ._errors import ShapeError, _Report
-from ._layer import Layer
-from ._losses import (
-    CategoricalCrossentropy,
-    Loss,
-    softmax_crossentropy_backward,
-)
+from ._data import check_inputs
+from ._losses import Loss
 from ._metrics import Accuracy
 from ._optimizers import Optimizer
-from ._shapes import Array2D
-from ._validate import check_inputs, check_targets
+from .layers import Layer
+from .shapes import Array2D, ArrayND, ShapeError
+from .shapes._dims import UNKNOWN, ArraySpec, Bindings, Bound, Size, bind, format_shape
+from .shapes._errors import Report, public
+from .shapes._infer import input_spec, output_dim
 
 __all__ = ["DivergenceError", "History", "Model"]
 
 PREDICT_BATCH = 1024  # rows per batch when predict/evaluate are given no batch_size
+
+Shape = tuple[Size, ...]
 
 
 class DivergenceError(ArithmeticError):
@@ -51,7 +52,7 @@ class _Snapshot:
         arrays = [getattr(layer, name) for layer, name, _ in self.params]
         if model.optimizer is not None:
             for value in model.optimizer.state.values():
-                arrays.extend(value if isinstance(value, tuple) else (value,))
+                arrays.extend(value)
         return all(bool(np.isfinite(array).all()) for array in arrays)
 
     def restore(self, model: "Model") -> None:
@@ -86,15 +87,22 @@ class History:
 def _check_count(where: str, name: str, value: object, *, optional: bool) -> None:
     """``value`` must be a positive int (or None when ``optional``): a clear error otherwise."""
     if (value is None and optional) or (
-        isinstance(value, int) and not isinstance(value, bool) and value >= 1
+        isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1
     ):
         return
     also = " or None" if optional else ""
     raise ValueError(f"{where}: {name} must be a positive integer{also}, got {value!r}")
 
 
-def _dims(shape: Sequence[int | str]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ")"
+@dataclass(frozen=True)
+class _Step:
+    """One layer of a built chain: the shape it receives and gives, and the arithmetic."""
+
+    index: int
+    layer: Layer
+    given: Shape
+    output: Shape | None
+    derived: tuple[str, ...]
 
 
 class Model:
@@ -103,9 +111,13 @@ class Model:
     Args:
         layers: the layers, input first. More can be added with ``add``.
         loss, optimizer, metric: as for ``set``.
+        input_shape: the shape of one sample, e.g. ``(1, 28, 28)``; without it, the shape the
+            first layer's parameters imply (``(2,)`` for ``Dense(2, 64)``), and what the first
+            batch shows for the rest.
 
-    The chain of layers is validated symbolically when the model is built (at ``set``, ``fit``,
-    ``summary``, or ``build()``), before any data: a ``Dense(2, 64)`` followed by a
+    The chain of layers is validated before any data, from the layers' own annotations (at
+    construction, ``add``, ``set``, ``summary`` and ``build()``), and again whenever the
+    layers or their parameters' shapes have changed: a ``Dense(2, 64)`` followed by a
     ``Dense(32, 3)`` is a ShapeError naming both layers, their positions and the dims.
 
     ``fit``, ``evaluate`` and ``predict`` accept any real-valued X and cast each batch to the
@@ -126,21 +138,27 @@ class Model:
         loss: Loss | None = None,
         optimizer: Optimizer | None = None,
         metric: Accuracy | None = None,
+        input_shape: Sequence[int] | None = None,
     ) -> None:
         self.layers: list[Layer] = list(layers)
         self.loss = loss
         self.optimizer = optimizer
         self.metric = metric
-        self._shapes: list[tuple[int | str, ...]] | None = None
+        self.input_shape: tuple[int, ...] | None = _sample_shape(input_shape)
+        self._seen: tuple[int, ...] | None = None  # the sample shape of the last data, if used
+        self._built: tuple[Any, ...] | None = None
+        self._steps: list[_Step] = []
         if self.layers:
             self.build()
 
     # --- building --------------------------------------------------------------------------
 
+    @public
     def add(self, layer: Layer) -> "Model":
         """Append a layer (the book's ``model.add``) and re-validate the chain."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Model.add: expected a shapenn Layer, got {type(layer).__name__}")
         self.layers.append(layer)
-        self._shapes = None
         try:
             self.build()
         except ShapeError:
@@ -148,6 +166,7 @@ class Model:
             raise
         return self
 
+    @public
     def set(
         self,
         *,
@@ -166,77 +185,128 @@ class Model:
         return self
 
     @property
-    def input_features(self) -> int:
-        """The number of features each input sample must have: the first Dense's ``in``."""
-        dense = self._first_dense()
-        if dense is None:
-            raise ValueError("the model has no Dense layer, so its input width is unknown")
-        return dense.n_inputs
-
-    @property
     def dtype(self) -> np.dtype[Any]:
-        """The dtype inputs are cast to: the first Dense's (float32 without one)."""
-        dense = self._first_dense()
-        return dense.dtype if dense is not None else np.dtype(np.float32)
+        """The dtype inputs are cast to: that of the first parameter (float32 without one)."""
+        for layer in self.layers:
+            for parameter in layer.parameters():
+                return parameter.value.dtype
+        return np.dtype(np.float32)
 
-    def _first_dense(self) -> Dense | None:
-        return next((layer for layer in self.layers if isinstance(layer, Dense)), None)
+    def _fingerprint(self) -> tuple[Any, ...]:
+        """What the chain's validity depends on: which layers, in which order, with which
+        parameter shapes and dtypes and config dims. A change means a new build."""
+        parts: list[Any] = [self._first_input()]
+        for layer in self.layers:
+            spec = getattr(type(layer), "__shapenn_spec__", None)
+            dims = tuple(getattr(layer, d, None) for d in spec.dims) if spec else ()
+            params = tuple(
+                (getattr(p.value, "shape", None), getattr(p.value, "dtype", None))
+                for p in layer.parameters()
+            )
+            parts.append((id(layer), params, dims))
+        return tuple(parts)
 
-    def build(self) -> list[tuple[int | str, ...]]:
-        """Validate the chain of layers symbolically and return each layer's output shape.
+    def _first_input(self) -> Shape | None:
+        """The input shape the chain is built for: the declared one, else the last data's
+        where the first layer leaves sizes open, else what the first layer's parameters say."""
+        if self.input_shape is not None:
+            return ("batch", *self.input_shape)
+        declared = self.layers[0].input_shape() if self.layers else None
+        if self._seen is not None and (declared is None or UNKNOWN in declared):
+            return ("batch", *self._seen)
+        return declared
+
+    @public
+    def build(self, input_shape: Sequence[int] | None = None) -> list[Shape | None]:
+        """Validate the chain of layers before any data and return each layer's output shape
+        (None where only data can tell).
+
+        Args:
+            input_shape: the shape of one sample, if not given to the constructor.
 
         Raises:
             ShapeError: at the first layer whose input does not fit the previous output.
         """
-        if self._shapes is not None:
-            return self._shapes
+        if input_shape is not None:
+            self.input_shape = _sample_shape(input_shape)
         if not self.layers:
             raise ValueError("the model has no layers: add some with Model([...]) or add()")
-        shape: tuple[int | str, ...] = ("batch", self.input_features)
-        shapes = []
+        fingerprint = self._fingerprint()
+        if fingerprint == self._built:
+            return [step.output for step in self._steps]
         for index, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(
+                    f"Model: layers[{index}] is a {type(layer).__name__}, not a shapenn Layer"
+                )
+        shape = self._first_input()
+        steps: list[_Step] = []
+        for index, layer in enumerate(self.layers):
+            if shape is None:
+                steps.append(_Step(index, layer, (), None, ()))
+                continue
             try:
-                shape = layer.compute_output_shape(shape)
+                inferred = layer.infer_output(shape)
             except ShapeError as err:
-                raise self._chain_error(index, shape, err) from err
-            shapes.append(shape)
-        self._shapes = shapes
-        return shapes
-
-    def _chain_error(self, index: int, shape: tuple[int | str, ...], err: ShapeError) -> ShapeError:
-        layer = self.layers[index]
-        previous = next(
-            (i for i in range(index - 1, -1, -1) if isinstance(self.layers[i], Dense)), None
-        )
-        source = (
-            f" from layers[{previous}] {self.layers[previous]!r}" if previous is not None else ""
-        )
-        hint = None
-        if isinstance(layer, Dense) and previous is not None and len(shape) == 2:
-            before = self.layers[previous]
-            assert isinstance(before, Dense)
-            hint = (
-                f"make layers[{index}] Dense({shape[1]}, {layer.n_neurons}), "
-                f"or layers[{previous}] Dense({before.n_inputs}, {layer.n_inputs})"
+                raise self._chain_error(index, shape, err, steps) from None
+            output = inferred.shape if inferred is not None else None
+            derived = tuple(
+                f"{d.text} = {d.worked} = {d.value}" for d in (inferred.derived if inferred else [])
             )
-        report = _Report(
-            where="Model",
-            argument=f"layers[{index}] {layer!r}",
-            expected=err.expected,
-            got=f"{_dims(shape)}{source}",
-            reason=err.reason,
-            bound=err.bound,
-            hint=hint,
+            steps.append(_Step(index, layer, shape, output, derived))
+            shape = output
+        self._steps, self._built = steps, fingerprint
+        return [step.output for step in steps]
+
+    def _chain_error(
+        self, index: int, shape: Shape, err: ShapeError, steps: list[_Step]
+    ) -> ShapeError:
+        """The layer's own error, restated as a link of the chain, with a hint for either side."""
+        layer = self.layers[index]
+        source = next((s for s in reversed(steps) if s.output != s.given), None)
+        origin = f" from layers[{source.index}] {source.layer!r}" if source else " (the input)"
+        report = err.report
+        options = []  # the constructor calls that would make the link fit, on either side
+        got_size = (
+            shape[report.axis] if report.axis is not None and report.axis < len(shape) else None
         )
-        return ShapeError(report)
+        if report.dim is not None and isinstance(got_size, int) and isinstance(report.needed, int):
+            mine = layer.resized({report.dim: got_size}) if hasattr(layer, "resized") else None
+            if mine:
+                options.append(f"layers[{index}] {mine}")
+            if source is not None and report.axis is not None:
+                theirs_dim = output_dim(source.layer, report.axis)
+                theirs = (
+                    source.layer.resized({theirs_dim: report.needed})
+                    if theirs_dim and hasattr(source.layer, "resized")
+                    else None
+                )
+                if theirs:
+                    options.append(f"layers[{source.index}] {theirs}")
+        how = _how(steps, self._first_input()) if any(s.derived for s in steps) else ()
+        return ShapeError(
+            Report(
+                where="Model",
+                argument=f"layers[{index}] {layer!r}",
+                expected=report.expected,
+                got=f"{format_shape(shape)}{origin}",
+                reason=report.reason.replace("`self.", f"`layers[{index}]."),
+                bound=report.bound,
+                hint="make " + ", or ".join(options) if options else report.hint,
+                steps=how,
+                located=True,
+            )
+        )
 
     @property
     def trainable_layers(self) -> list[Layer]:
-        return [layer for layer in self.layers if layer.params]
+        return [layer for layer in self.layers if layer.parameters()]
 
     def count_params(self) -> int:
-        return sum(getattr(layer, name).size for layer in self.layers for name in layer.params)
+        """The number of trainable values in all layers."""
+        return sum(p.value.size for layer in self.layers for p in layer.parameters())
 
+    @public
     def summary(self, print_fn: Callable[[str], None] | None = print) -> str:
         """A table of each layer with its named output shape and parameter count.
 
@@ -245,8 +315,9 @@ class Model:
         shapes = self.build()
         rows = [("#", "layer", "output shape", "params")]
         for index, (layer, shape) in enumerate(zip(self.layers, shapes, strict=True)):
-            params = sum(getattr(layer, name).size for name in layer.params)
-            rows.append((str(index), repr(layer), _dims(shape), f"{params:,}"))
+            params = sum(p.value.size for p in layer.parameters())
+            shown = format_shape(shape) if shape is not None else "(depends on the input)"
+            rows.append((str(index), repr(layer), shown, f"{params:,}"))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         lines = [
             "  ".join(
@@ -268,48 +339,91 @@ class Model:
     def __repr__(self) -> str:
         return "Model([" + ", ".join(map(repr, self.layers)) + "])"
 
-    def save(self, path: "str | os.PathLike[str]", *, include_optimizer: bool = True) -> Path:
-        """Write the model to ``path`` atomically (see ``shapenn.save``); no pickle."""
-        from ._io import save  # io sits above model: imported on use, not at import time
-
-        return save(self, path, include_optimizer=include_optimizer)
-
     # --- one batch ---------------------------------------------------------------------------
-
-    def _fused(self) -> bool:
-        """Softmax output with categorical cross-entropy: use the short gradient."""
-        return isinstance(self.layers[-1], Softmax) and type(self.loss) is CategoricalCrossentropy
 
     def _set_training(self, training: bool) -> None:
         for layer in self.layers:
             layer.training = training
 
-    def forward(self, inputs: Float[Array2D, "batch in"]) -> Float[Array2D, "batch out"]:
+    def forward(self, inputs: ArrayND) -> ArrayND:
         """Run ``inputs`` through every layer (in the current training mode)."""
         output = inputs
         for layer in self.layers:
             output = layer.forward(output)
         return output
 
-    def backward(self, output: Float[Array2D, "batch out"], y_true: Any) -> None:
+    def backward(self, output: ArrayND, y_true: Any) -> None:
         """Backpropagate the loss of ``output`` against ``y_true`` through every layer."""
-        assert self.loss is not None
-        if self._fused():
-            dvalues = softmax_crossentropy_backward(output, y_true)
-            layers = self.layers[:-1]
+        loss = self._require(optimizer=False)
+        layers = self.layers
+        fused = loss.fused_backward(layers[-1])
+        if fused is not None:  # e.g. softmax + cross-entropy: the gradient of the logits
+            dvalues = fused(output, y_true)
+            layers = layers[:-1]
         else:
-            dvalues = self.loss.backward(output, y_true)
-            layers = self.layers
+            dvalues = loss.backward(output, y_true)
         for index in range(len(layers) - 1, 0, -1):
             dvalues = layers[index].backward(dvalues)
-        first = layers[0]
-        if isinstance(first, Dense):  # nothing consumes the input gradient of the first layer
-            first.backward_parameters(dvalues)
-        else:
-            first.backward(dvalues)
+        if layers:  # nothing consumes the first layer's input gradient
+            layers[0].backward_parameters(dvalues)
 
     def regularization_loss(self) -> float:
         return sum((layer.regularization_loss() for layer in self.layers), 0.0)
+
+    # --- data ----------------------------------------------------------------------------------
+
+    def _input_check(self) -> tuple[ArraySpec | None, Bindings]:
+        """The first layer's input annotation and what the model knows of its dims, with the
+        dims' sources named as the model's user sees them (``layers[0].weights``)."""
+        self.build()
+        found = input_spec(self.layers[0])
+        if found is None:
+            return None, {}
+        _, spec, known = found
+        label = f"layers[0] {self.layers[0]!r}"
+        bindings = {
+            k: Bound(v.size, v.source.replace("self.", "layers[0].") if v.source else label)
+            for k, v in known.items()
+        }
+        if self.input_shape is not None:
+            trial = dict(bindings)
+            if bind(spec, ("batch", *self.input_shape), trial) is None:
+                bindings = {
+                    k: v if k in bindings else Bound(v.size, "input_shape")
+                    for k, v in trial.items()
+                }
+        bindings.pop("batch", None)
+        return spec, bindings
+
+    def _inputs(self, X: npt.ArrayLike, where: str) -> npt.NDArray[Any]:
+        spec, bindings = self._input_check()
+        array = check_inputs(X, spec, bindings, where=f"Model.{where}")
+        if self.input_shape is None:
+            # The data tells what the layers could not (an image's height, say): validate the
+            # chain for it before the first batch runs.
+            previous, self._seen = self._seen, tuple(int(s) for s in array.shape[1:])
+            try:
+                self.build()
+            except ShapeError:
+                self._seen = previous
+                raise
+        return array
+
+    def _outputs(self) -> Size:
+        last = self._steps[-1].output if self._steps else None
+        return last[-1] if last else UNKNOWN
+
+    def _checked(self, X: npt.ArrayLike, y: npt.ArrayLike, where: str) -> tuple[Any, Any]:
+        loss = self._require(optimizer=False)
+        X_arr = self._inputs(X, where)
+        y_arr = loss.targets(
+            y,
+            samples=X_arr.shape[0],
+            outputs=self._outputs(),
+            dtype=self.dtype,
+            where=f"Model.{where}",
+        )
+        return X_arr, y_arr
 
     # --- training ----------------------------------------------------------------------------
 
@@ -318,7 +432,6 @@ class Model:
             raise ValueError("the model has no loss: call model.set(loss=..., optimizer=...)")
         if optimizer and self.optimizer is None:
             raise ValueError("the model has no optimizer: call model.set(optimizer=...)")
-        self.build()
         return self.loss
 
     def _batches(
@@ -328,6 +441,7 @@ class Model:
         for start in range(0, n, size):
             yield slice(start, start + size) if order is None else order[start : start + size]
 
+    @public
     def fit(
         self,
         X: npt.ArrayLike,
@@ -344,7 +458,7 @@ class Model:
         """Train for ``epochs`` passes over (X, y) and return the per-epoch History.
 
         Args:
-            X: (samples, features) real-valued; cast batch by batch to the model's dtype.
+            X: (samples, *input_shape) real-valued; cast batch by batch to the model's dtype.
             y: integer labels (samples,) or one-hot (samples, classes) for cross-entropy,
                 (samples, outputs) for binary cross-entropy and regression.
             epochs: passes over the data.
@@ -374,6 +488,8 @@ class Model:
         rng = np.random.default_rng(seed)
         n = X_arr.shape[0]
         history = History()
+        dtype = self.dtype
+        trainable = self.trainable_layers
         # Overflow shows up as a non-finite loss or weight, which stops training with a
         # DivergenceError that says where; NumPy's warnings on the way there would be noise.
         quiet = functools.partial(np.errstate, over="ignore", invalid="ignore", divide="ignore")
@@ -385,7 +501,7 @@ class Model:
                 step = 0
                 self._set_training(True)
                 for step, rows in enumerate(self._batches(n, batch_size, order), start=1):
-                    batch_x = np.asarray(X_arr[rows], dtype=self.dtype)
+                    batch_x = np.asarray(X_arr[rows], dtype=dtype)
                     batch_y = y_arr[rows]
                     with quiet():
                         output = self.forward(batch_x)
@@ -402,7 +518,7 @@ class Model:
                         correct += self.metric.calculate(output, batch_y) * count
                     with quiet():
                         self.backward(output, batch_y)
-                        optimizer.step(self.trainable_layers)
+                        optimizer.step(trainable)
                 self._set_training(False)
                 if not snapshot.finite_now(self):  # the epoch's last update overflowed
                     self._diverged("the weights became non-finite", epoch, step, snapshot)
@@ -428,14 +544,15 @@ class Model:
         return history
 
     def _snapshot(self, epoch: int) -> "_Snapshot":
-        params = [(layer, name) for layer in self.layers for name in layer.params]
         optimizer = self.optimizer
         state: dict[Any, Any] = {}
         if optimizer is not None:
             state = {key: copy.deepcopy(value) for key, value in optimizer.state.items()}
         return _Snapshot(
             epoch=epoch,
-            params=[(layer, name, getattr(layer, name).copy()) for layer, name in params],
+            params=[
+                (layer, p.name, p.value.copy()) for layer in self.layers for p in layer.parameters()
+            ],
             state=state,
             iterations=optimizer.iterations if optimizer else 0,
             learning_rate=optimizer.current_learning_rate if optimizer else 0.0,
@@ -453,36 +570,33 @@ class Model:
             f"{kept}. Try a lower learning rate (now {lr:g}) or inputs scaled to about unit size"
         )
 
-    def _checked(self, X: npt.ArrayLike, y: npt.ArrayLike, where: str) -> tuple[Any, Any]:
-        loss = self._require(optimizer=False)
-        outputs = self.build()[-1][-1]
-        X_arr = check_inputs(X, self.input_features, where=f"Model.{where}")
-        y_arr = check_targets(X_arr, y, loss, outputs, self.dtype, where=f"Model.{where}")
-        return X_arr, y_arr
-
     # --- inference ---------------------------------------------------------------------------
 
-    def predict(self, X: npt.ArrayLike, *, batch_size: int | None = None) -> npt.NDArray[Any]:
+    @public
+    def predict(
+        self, X: npt.ArrayLike, *, batch_size: int | None = None
+    ) -> Float[Array2D, "samples outputs"]:
         """The model's outputs for X, computed ``batch_size`` rows at a time (1024 by default),
         so only one batch of activations is held at once.
 
         Shape:
-            X: (samples, features) → (samples, outputs).
+            X: (samples, *input_shape) → (samples, outputs).
         """
         _check_count("Model.predict", "batch_size", batch_size, optional=True)
-        X_arr = check_inputs(X, self.input_features, where="Model.predict")
+        X_arr = self._inputs(X, "predict")
         n = X_arr.shape[0]
         size = batch_size or PREDICT_BATCH
         self._set_training(False)
-        result: npt.NDArray[Any] | None = None
+        result: Any = None
         for rows in self._batches(n, size):
             output = self.forward(np.asarray(X_arr[rows], dtype=self.dtype))
             if result is None:
-                result = np.empty((n, output.shape[1]), dtype=output.dtype)
+                result = np.empty((n, *output.shape[1:]), dtype=output.dtype)
             result[rows] = output
-        assert result is not None
-        return result
+        predictions: Float[Array2D, "samples outputs"] = result
+        return predictions
 
+    @public
     def evaluate(
         self, X: npt.ArrayLike, y: npt.ArrayLike, *, batch_size: int | None = None
     ) -> tuple[float, float | None]:
@@ -492,14 +606,42 @@ class Model:
         return self._evaluate(X_arr, y_arr, batch_size)
 
     def _evaluate(self, X: Any, y: Any, batch_size: int | None) -> tuple[float, float | None]:
-        assert self.loss is not None
+        loss = self._require(optimizer=False)
         self._set_training(False)
         n = X.shape[0]
         loss_total = correct = 0.0
         for rows in self._batches(n, batch_size or PREDICT_BATCH):
             batch_y = y[rows]
             output = self.forward(np.asarray(X[rows], dtype=self.dtype))
-            loss_total += self.loss.calculate(output, batch_y) * output.shape[0]
+            loss_total += loss.calculate(output, batch_y) * output.shape[0]
             if self.metric is not None:
                 correct += self.metric.calculate(output, batch_y) * output.shape[0]
         return loss_total / n, (correct / n if self.metric is not None else None)
+
+
+def _sample_shape(shape: Sequence[int] | None) -> tuple[int, ...] | None:
+    """``input_shape`` as a tuple of positive ints (the batch axis left out)."""
+    if shape is None:
+        return None
+    values = tuple(shape) if isinstance(shape, Sequence) else (shape,)
+    if not values or not all(
+        isinstance(s, int | np.integer) and not isinstance(s, bool) and s >= 1 for s in values
+    ):
+        raise ValueError(
+            f"input_shape must be the shape of one sample, positive integers such as (2,) or "
+            f"(1, 28, 28), got {shape!r}"
+        )
+    return tuple(int(s) for s in values)
+
+
+def _how(steps: list[_Step], first: Shape | None) -> tuple[str, ...]:
+    """How the sizes got where they are: one line per layer that changed them."""
+    lines = [f"input {format_shape(first)}"] if first is not None else []
+    for step in steps:
+        if step.output is None or step.output == step.given:
+            continue
+        line = f"layers[{step.index}] {step.layer!r} → {format_shape(step.output)}"
+        if step.derived:
+            line += ": " + "; ".join(step.derived)
+        lines.append(line)
+    return tuple(lines)

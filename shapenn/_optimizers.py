@@ -6,20 +6,23 @@ book's learning-rate decay ``lr_t = lr / (1 + decay · t)``.
 """
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from jaxtyping import Float
 
-from ._errors import nonnegative
-from ._layer import Layer
-from ._shapes import shapechecked
+from ._registry import JSONValue, Registered
+from .layers import Layer
+from .shapes import shapechecked
+from .shapes._errors import nonnegative
 
 __all__ = [
     "SGD",
     "Adagrad",
     "Adam",
     "AdamState",
+    "CacheState",
+    "MomentumState",
     "Optimizer",
     "RMSprop",
     "adagrad_update",
@@ -115,11 +118,23 @@ def _descend(
     param -= step
 
 
+class MomentumState(NamedTuple):
+    """SGD's velocity for one parameter, of the parameter's shape."""
+
+    velocity: Param
+
+
+class CacheState(NamedTuple):
+    """Adagrad's and RMSprop's accumulated squared gradients, of the parameter's shape."""
+
+    cache: Param
+
+
 class AdamState(NamedTuple):
     """Adam's moments for one parameter: first ``m`` and second ``v``, the parameter's shape."""
 
-    m: Float[np.ndarray, "..."]
-    v: Float[np.ndarray, "..."]
+    m: Param
+    v: Param
 
 
 @shapechecked(anchors=("param",))
@@ -160,20 +175,22 @@ def adam_update(
     param -= update
 
 
-def _check_hyperparameters(owner: str, **values: float) -> None:
-    for name, value in values.items():
-        nonnegative(owner, name, value)
+def _fraction(owner: str, name: str, value: float) -> float:
+    try:
+        number = nonnegative(owner, name, value)
+    except ValueError:
+        number = -1.0
+    if not 0 <= number < 1:
+        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
+    return number
 
 
-def _check_fractions(owner: str, **values: float) -> None:
-    for name, value in values.items():
-        if not (isinstance(value, int | float) and 0 <= value < 1):
-            raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
-
-
-class Optimizer:
+class Optimizer(Registered):
     """Base optimizer: the book's ``pre_update_params`` / ``update_params`` /
     ``post_update_params`` protocol, plus ``step(layers)`` doing all three.
+
+    A subclass gives its per-parameter state (``init_state``) and its update rule
+    (``update``); it registers itself, so a model saved with it resumes training exactly.
 
     Attributes:
         learning_rate: the initial learning rate.
@@ -182,11 +199,13 @@ class Optimizer:
         state: per (layer, parameter name) state, created on first update.
     """
 
+    registry_kind: ClassVar[str] = "optimizer"
+
     def __init__(self, learning_rate: float, decay: float) -> None:
-        _check_hyperparameters(type(self).__name__, learning_rate=learning_rate, decay=decay)
-        self.learning_rate = float(learning_rate)
-        self.current_learning_rate = float(learning_rate)
-        self.decay = float(decay)
+        owner = type(self).__name__
+        self.learning_rate = nonnegative(owner, "learning_rate", learning_rate)
+        self.current_learning_rate = self.learning_rate
+        self.decay = nonnegative(owner, "decay", decay)
         self.iterations = 0
         # Keyed by the layer object itself (layers hash by identity), so a deep copy of a model
         # and its optimizer keeps each state with its own layer's copy.
@@ -199,15 +218,14 @@ class Optimizer:
             self.current_learning_rate = self.learning_rate / (1.0 + self.decay * self.iterations)
 
     def update_params(self, layer: Layer) -> None:
-        """Update every trainable parameter of ``layer`` from its gradient ``d<name>``."""
-        for name in layer.params:
-            param = getattr(layer, name)
-            grad = getattr(layer, "d" + name)
-            key = (layer, name)
+        """Update every trainable parameter of ``layer`` from its gradient."""
+        for parameter in layer.parameters():
+            param = parameter.value
+            key = (layer, parameter.name)
             state = self.state.get(key)
             if state is None:
-                state = self.state[key] = self._init_state(param)
-            self._update(param, grad, state, self._work(param))
+                state = self.state[key] = self.init_state(param)
+            self.update(param, parameter.grad, state, self._work(param))
 
     def _work(self, param: Param) -> Param:
         """A scratch buffer of shape (2, *param.shape), shared by parameters of one shape."""
@@ -218,28 +236,42 @@ class Optimizer:
         return work
 
     def post_update_params(self) -> None:
+        """Count the step."""
         self.iterations += 1
 
     def step(self, layers: Iterable[Layer]) -> None:
         """One optimisation step over all trainable layers."""
         self.pre_update_params()
         for layer in layers:
-            if layer.params:
-                self.update_params(layer)
+            self.update_params(layer)
         self.post_update_params()
 
-    def _init_state(self, param: Param) -> Any:
+    def init_state(self, param: Param) -> Any:
+        """The state of one parameter before its first update: a NamedTuple of arrays of the
+        parameter's shape."""
         raise NotImplementedError
 
-    def _update(self, param: Param, grad: Param, state: Any, work: Param) -> None:
+    def update(self, param: Param, grad: Param, state: Any, work: Param) -> None:
+        """Update ``param`` and its ``state`` in place from ``grad`` (``work`` is scratch)."""
         raise NotImplementedError
+
+    def get_state(self) -> dict[str, JSONValue]:
+        """The step count and decayed learning rate, for saving."""
+        return {
+            "iterations": self.iterations,
+            "current_learning_rate": self.current_learning_rate,
+        }
+
+    def set_state(self, state: dict[str, JSONValue]) -> None:
+        iterations, rate = state["iterations"], state["current_learning_rate"]
+        if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
+            raise ValueError(f"iterations must be an integer >= 0, got {iterations!r}")
+        self.iterations = iterations
+        self.current_learning_rate = nonnegative(repr(self), "current_learning_rate", rate)
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={v!r}" for k, v in self._hyperparameters().items())
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({fields})"
-
-    def _hyperparameters(self) -> dict[str, float]:
-        return {"learning_rate": self.learning_rate, "decay": self.decay}
 
 
 class SGD(Optimizer):
@@ -247,17 +279,13 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, momentum: float = 0.0):
         super().__init__(learning_rate, decay)
-        _check_hyperparameters("SGD", momentum=momentum)
-        self.momentum = float(momentum)
+        self.momentum = nonnegative("SGD", "momentum", momentum)
 
-    def _init_state(self, param: Param) -> Param:
-        return np.zeros_like(param)
+    def init_state(self, param: Param) -> MomentumState:
+        return MomentumState(np.zeros_like(param))
 
-    def _update(self, param: Param, grad: Param, state: Param, work: Param) -> None:
-        sgd_update(param, grad, state, work, self.current_learning_rate, self.momentum)
-
-    def _hyperparameters(self) -> dict[str, float]:
-        return {**super()._hyperparameters(), "momentum": self.momentum}
+    def update(self, param: Param, grad: Param, state: MomentumState, work: Param) -> None:
+        sgd_update(param, grad, state.velocity, work, self.current_learning_rate, self.momentum)
 
 
 class Adagrad(Optimizer):
@@ -265,17 +293,13 @@ class Adagrad(Optimizer):
 
     def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, epsilon: float = 1e-7):
         super().__init__(learning_rate, decay)
-        _check_hyperparameters("Adagrad", epsilon=epsilon)
-        self.epsilon = float(epsilon)
+        self.epsilon = nonnegative("Adagrad", "epsilon", epsilon)
 
-    def _init_state(self, param: Param) -> Param:
-        return np.zeros_like(param)
+    def init_state(self, param: Param) -> CacheState:
+        return CacheState(np.zeros_like(param))
 
-    def _update(self, param: Param, grad: Param, state: Param, work: Param) -> None:
-        adagrad_update(param, grad, state, work, self.current_learning_rate, self.epsilon)
-
-    def _hyperparameters(self) -> dict[str, float]:
-        return {**super()._hyperparameters(), "epsilon": self.epsilon}
+    def update(self, param: Param, grad: Param, state: CacheState, work: Param) -> None:
+        adagrad_update(param, grad, state.cache, work, self.current_learning_rate, self.epsilon)
 
 
 class RMSprop(Optimizer):
@@ -289,19 +313,15 @@ class RMSprop(Optimizer):
         rho: float = 0.9,
     ) -> None:
         super().__init__(learning_rate, decay)
-        _check_hyperparameters("RMSprop", epsilon=epsilon)
-        _check_fractions("RMSprop", rho=rho)
-        self.epsilon, self.rho = float(epsilon), float(rho)
+        self.epsilon = nonnegative("RMSprop", "epsilon", epsilon)
+        self.rho = _fraction("RMSprop", "rho", rho)
 
-    def _init_state(self, param: Param) -> Param:
-        return np.zeros_like(param)
+    def init_state(self, param: Param) -> CacheState:
+        return CacheState(np.zeros_like(param))
 
-    def _update(self, param: Param, grad: Param, state: Param, work: Param) -> None:
+    def update(self, param: Param, grad: Param, state: CacheState, work: Param) -> None:
         lr = self.current_learning_rate
-        rmsprop_update(param, grad, state, work, lr, self.epsilon, self.rho)
-
-    def _hyperparameters(self) -> dict[str, float]:
-        return {**super()._hyperparameters(), "epsilon": self.epsilon, "rho": self.rho}
+        rmsprop_update(param, grad, state.cache, work, lr, self.epsilon, self.rho)
 
 
 class Adam(Optimizer):
@@ -316,14 +336,14 @@ class Adam(Optimizer):
         beta_2: float = 0.999,
     ) -> None:
         super().__init__(learning_rate, decay)
-        _check_hyperparameters("Adam", epsilon=epsilon)
-        _check_fractions("Adam", beta_1=beta_1, beta_2=beta_2)
-        self.epsilon, self.beta_1, self.beta_2 = float(epsilon), float(beta_1), float(beta_2)
+        self.epsilon = nonnegative("Adam", "epsilon", epsilon)
+        self.beta_1 = _fraction("Adam", "beta_1", beta_1)
+        self.beta_2 = _fraction("Adam", "beta_2", beta_2)
 
-    def _init_state(self, param: Param) -> AdamState:
+    def init_state(self, param: Param) -> AdamState:
         return AdamState(np.zeros_like(param), np.zeros_like(param))
 
-    def _update(self, param: Param, grad: Param, state: AdamState, work: Param) -> None:
+    def update(self, param: Param, grad: Param, state: AdamState, work: Param) -> None:
         adam_update(
             param,
             grad,
@@ -336,7 +356,3 @@ class Adam(Optimizer):
             self.beta_2,
             self.epsilon,
         )
-
-    def _hyperparameters(self) -> dict[str, float]:
-        extra = {"epsilon": self.epsilon, "beta_1": self.beta_1, "beta_2": self.beta_2}
-        return {**super()._hyperparameters(), **extra}

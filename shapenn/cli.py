@@ -17,15 +17,13 @@ import numpy as np
 import numpy.typing as npt
 
 from . import datasets
-from ._activations import Linear, ReLU, Sigmoid, Softmax, Tanh
-from ._dense import Dense
-from ._errors import LabelError, ShapeError
-from ._io import ModelFileError, load
-from ._layer import Layer
+from ._io import ModelFileError, load, save
 from ._losses import CategoricalCrossentropy, Loss, MeanSquaredError
 from ._metrics import Accuracy, CategoricalAccuracy, RegressionAccuracy
 from ._model import DivergenceError, Model
 from ._optimizers import SGD, Adagrad, Adam, Optimizer, RMSprop
+from .layers import Dense, Layer, Linear, ReLU, Sigmoid, Softmax, Tanh
+from .shapes import LabelError, ShapeError
 
 __all__ = ["main"]
 
@@ -199,7 +197,7 @@ def _train(args: argparse.Namespace) -> None:
         f"loss {history.loss[-1]:.4f}, accuracy {history.accuracy[-1]:.3f}; "
         f"validation loss {history.val_loss[-1]:.4f}, accuracy {history.val_accuracy[-1]:.3f}"
     )
-    model.save(args.output)
+    save(model, args.output)
     print(f"saved {args.output}")
     if args.plot is not None:
         from .plots import plot_history
@@ -236,7 +234,7 @@ def _predict(args: argparse.Namespace) -> None:
     model = load(args.model)
     outputs = model.predict(_read_rows(args.input))
     columns = [f"output_{i}" for i in range(outputs.shape[1])]
-    if isinstance(model.layers[-1], Softmax):
+    if model.loss is not None and model.loss.labels:
         labels = outputs.argmax(axis=1).reshape(-1, 1).astype(outputs.dtype)
         outputs, columns = np.hstack([labels, outputs]), ["class", *columns]
     handle = args.output.open("w") if args.output is not None else sys.stdout

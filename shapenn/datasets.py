@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from jaxtyping import Float, Integer
 
-from ._shapes import Array1D, Array2D
+from .shapes import Array1D, Array2D
 
 __all__ = [
     "breast_cancer",

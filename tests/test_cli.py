@@ -84,8 +84,8 @@ def test_predict_from_npy_and_csv(trained: Path) -> None:
         (["summary", "missing.npz"], "shapenn: error: missing.npz: no such file"),
         (["summary", "junk.npz"], "shapenn: error: junk.npz: not a shapenn model file"),
         (["predict", "MODEL", "rows.txt"], "rows.txt: give a .npy or .csv file"),
-        (["predict", "MODEL", "wide.npy"], "`features` is 5 here but the model's first layer"),
-        (["evaluate", "MODEL", "--dataset", "iris"], "`features` is 4 here"),
+        (["predict", "MODEL", "wide.npy"], "`in` is 5 here but 2 in `layers[0].weights`"),
+        (["evaluate", "MODEL", "--dataset", "iris"], "`in` is 4 here"),
     ],
 )
 def test_bad_files_give_one_line_and_a_nonzero_exit(

@@ -26,7 +26,7 @@ def test_a_broken_chain_is_refused_before_any_data_naming_both_layers() -> None:
         sn.Model([sn.Dense(2, 64), sn.ReLU(), sn.Dense(32, 3), sn.Softmax()])
     assert str(caught.value) == (
         "Model: `layers[2] Dense(32 → 3)` expected (batch, in=32), got (batch, 64) from "
-        "layers[0] Dense(2 → 64): `in` is 64 here but 32 in `weights`.\n"
+        "layers[0] Dense(2 → 64): `in` is 64 here but 32 in `layers[2].weights`.\n"
         "  dims bound so far: in=32, out=3\n"
         "  hint: make layers[2] Dense(64, 3), or layers[0] Dense(2, 32)"
     )
@@ -67,9 +67,9 @@ def test_fit_refuses_inputs_of_the_wrong_width() -> None:
     with pytest.raises(sn.ShapeError) as caught:
         classifier().fit(np.hstack([X, X]), y, verbose=0)
     assert str(caught.value) == (
-        "Model.fit: `X` expected real-valued (samples, features=2), got (30, 4) float32: "
-        "`features` is 4 here but the model's first layer takes 2.\n"
-        "  dims bound so far: features=2"
+        "Model.fit: `X` expected (batch, in=2), got (30, 4) float32: "
+        "`in` is 4 here but 2 in `layers[0].weights`.\n"
+        "  dims bound so far: in=2, out=16"
     )
 
 

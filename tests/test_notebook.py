@@ -90,5 +90,5 @@ def test_a_transposed_batch_at_forward_gets_the_transpose_hint() -> None:
     assert message.startswith(
         "Dense(3 → 4).forward: `inputs` expected floating-point (batch, in=3)"
     )
-    assert "`in` is 4 here but 3 in `weights`" in message
+    assert "`in` is 4 here but 3 in `self.weights`" in message
     assert message.endswith("hint: `inputs` looks transposed: pass `inputs.T`")

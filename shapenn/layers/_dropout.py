@@ -3,40 +3,41 @@
 import numpy as np
 from jaxtyping import Float
 
-from ._activations import identity_backward, identity_forward
-from ._layer import Layer, not_called
-from ._shapes import Array2D, located, shapechecked
+from .._registry import JSONValue
+from ..shapes import ArrayND, shapechecked
+from ._activations import Batch, identity_backward, identity_forward
+from ._layer import Layer
 
 __all__ = ["Dropout", "dropout_backward", "dropout_forward"]
 
 
 @shapechecked
 def dropout_forward(
-    inputs: Float[Array2D, "batch features"], rate: float, rng: np.random.Generator
-) -> tuple[Float[Array2D, "batch features"], Float[Array2D, "batch features"]]:
+    inputs: Float[ArrayND, "*shape"], rate: float, rng: np.random.Generator
+) -> tuple[Float[ArrayND, "*shape"], Float[ArrayND, "*shape"]]:
     """Keep each value with probability ``1 − rate`` and scale it by ``1 / (1 − rate)``.
 
     Returns the outputs ``inputs · mask`` and the mask (0 or ``1 / (1 − rate)``).
 
     Shape:
-        inputs: (batch, features) → (outputs, mask): (batch, features) each.
+        inputs: any shape → (outputs, mask): the same shape each.
     """
     keep = 1.0 - rate
     draws = rng.random(inputs.shape, dtype=inputs.dtype)
-    mask: Float[Array2D, "batch features"] = (draws < keep) / np.asarray(keep, inputs.dtype)
+    mask: Float[ArrayND, "*shape"] = (draws < keep) / np.asarray(keep, inputs.dtype)
     return inputs * mask, mask
 
 
 @shapechecked(anchors=("mask",))
 def dropout_backward(
-    dvalues: Float[Array2D, "batch features"], mask: Float[Array2D, "batch features"]
-) -> Float[Array2D, "batch features"]:
+    dvalues: Float[ArrayND, "*shape"], mask: Float[ArrayND, "*shape"]
+) -> Float[ArrayND, "*shape"]:
     """``dvalues · mask``: the gradient flows only where the value was kept.
 
     Shape:
-        dvalues, mask: (batch, features) → (batch, features).
+        dvalues, mask: one shape → the same shape.
     """
-    dinputs: Float[Array2D, "batch features"] = dvalues * mask
+    dinputs: Float[ArrayND, "*shape"] = dvalues * mask
     return dinputs
 
 
@@ -48,21 +49,20 @@ class Dropout(Layer):
         seed: seed or ``numpy.random.Generator`` for the masks.
 
     Shape:
-        forward: (batch, features) → (batch, features); backward likewise.
+        forward: (batch, *features) → the same shape; backward likewise.
     """
 
     def __init__(self, rate: float, *, seed: int | np.random.Generator | None = None) -> None:
-        if not (isinstance(rate, int | float) and 0.0 <= rate < 1.0):
+        if not (isinstance(rate, int | float | np.floating) and 0.0 <= rate < 1.0):
             raise ValueError(f"Dropout: rate must be in [0, 1), got {rate!r}")
         self.rate = float(rate)
         self.rng = np.random.default_rng(seed)
-        self.mask: Float[Array2D, "batch features"] | None = None
+        self.mask: Batch | None = None
 
     def __repr__(self) -> str:
         return f"Dropout({self.rate:g})"
 
-    @located
-    def forward(self, inputs: Float[Array2D, "batch features"]) -> Float[Array2D, "batch features"]:
+    def forward(self, inputs: Batch) -> Batch:
         """Drop values in training; pass ``inputs`` through unchanged otherwise."""
         if self.training and self.rate:
             output, mask = dropout_forward(inputs, self.rate, self.rng)
@@ -71,14 +71,17 @@ class Dropout(Layer):
         self.inputs, self.output, self.mask = inputs, output, mask
         return output
 
-    @located
-    def backward(
-        self, dvalues: Float[Array2D, "batch features"]
-    ) -> Float[Array2D, "batch features"]:
-        if self.inputs is None:
-            raise not_called(self, "backward")
+    def backward(self, dvalues: Batch) -> Batch:
+        """The gradient where values were kept (all of it outside training)."""
         if self.mask is None:  # not in training: the identity
             self.dinputs = identity_backward(dvalues, self.inputs)
         else:
             self.dinputs = dropout_backward(dvalues, self.mask)
         return self.dinputs
+
+    def get_state(self) -> dict[str, JSONValue]:
+        """The random generator's state, so resumed training draws the same masks."""
+        return {"rng": dict(self.rng.bit_generator.state)}
+
+    def set_state(self, state: dict[str, JSONValue]) -> None:
+        self.rng.bit_generator.state = state["rng"]

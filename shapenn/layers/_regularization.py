@@ -3,7 +3,7 @@
 import numpy as np
 from jaxtyping import Float
 
-from ._shapes import shapechecked
+from ..shapes import shapechecked
 
 __all__ = ["regularization_gradient", "regularization_penalty"]
 

@@ -1,17 +1,19 @@
 """Activation functions: elementwise (ReLU, Sigmoid, Tanh, Linear) and row-wise (Softmax).
 
 Each is a pair of pure kernels — forward and backward — and a thin class that caches what the
-backward pass needs. Shapes are (batch, features) in and out.
+backward pass needs. The elementwise ones take any shape with a batch axis first, so they follow
+a Dense layer ``(batch, features)`` or a convolution ``(batch, channels, height, width)``
+alike; Softmax takes ``(batch, classes)``.
 """
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 import numpy as np
 from jaxtyping import Float
 
-from ._layer import Layer, not_called
-from ._shapes import Array2D, located, shapechecked
+from ..shapes import Array2D, ArrayND, shapechecked
+from ._layer import Layer
 
 __all__ = [
     "Linear",
@@ -31,30 +33,32 @@ __all__ = [
     "tanh_forward",
 ]
 
-Features = Float[Array2D, "batch features"]
+Values = Float[ArrayND, "*shape"]
+#: A batch of any rank: (batch, features), (batch, channels, height, width), …
+Batch: TypeAlias = Float[ArrayND, "batch *features"]  # noqa: F821 - dims, not names
 
 
 @shapechecked
-def relu_forward(inputs: Float[Array2D, "batch features"]) -> Float[Array2D, "batch features"]:
+def relu_forward(inputs: Float[ArrayND, "*shape"]) -> Float[ArrayND, "*shape"]:
     """``max(inputs, 0)`` elementwise.
 
     Shape:
-        inputs: (batch, features) → outputs: (batch, features).
+        inputs: any shape → outputs: the same shape.
     """
-    outputs: Features = np.maximum(inputs, 0)
+    outputs: Values = np.maximum(inputs, 0)
     return outputs
 
 
 @shapechecked(anchors=("inputs",))
 def relu_backward(
-    dvalues: Float[Array2D, "batch features"], inputs: Float[Array2D, "batch features"]
-) -> Float[Array2D, "batch features"]:
+    dvalues: Float[ArrayND, "*shape"], inputs: Float[ArrayND, "*shape"]
+) -> Float[ArrayND, "*shape"]:
     """Pass the gradient where the input was positive, zero elsewhere.
 
     Shape:
-        dvalues, inputs: (batch, features) → dinputs: (batch, features).
+        dvalues, inputs: one shape → dinputs: the same shape.
     """
-    dinputs: Features = np.where(inputs > 0, dvalues, 0).astype(dvalues.dtype, copy=False)
+    dinputs: Values = np.where(inputs > 0, dvalues, 0).astype(dvalues.dtype, copy=False)
     return dinputs
 
 
@@ -88,145 +92,149 @@ def softmax_backward(
 
 
 @shapechecked
-def sigmoid_forward(inputs: Float[Array2D, "batch features"]) -> Float[Array2D, "batch features"]:
+def sigmoid_forward(inputs: Float[ArrayND, "*shape"]) -> Float[ArrayND, "*shape"]:
     """``1 / (1 + exp(-x))``, written with ``tanh`` so large ``|x|`` never overflows.
 
     Shape:
-        inputs: (batch, features) → outputs: (batch, features).
+        inputs: any shape → outputs: the same shape.
     """
-    outputs: Features = 0.5 * (1 + np.tanh(0.5 * inputs))
+    outputs: Values = 0.5 * (1 + np.tanh(0.5 * inputs))
     return outputs
 
 
 @shapechecked(anchors=("outputs",))
 def sigmoid_backward(
-    dvalues: Float[Array2D, "batch features"], outputs: Float[Array2D, "batch features"]
-) -> Float[Array2D, "batch features"]:
+    dvalues: Float[ArrayND, "*shape"], outputs: Float[ArrayND, "*shape"]
+) -> Float[ArrayND, "*shape"]:
     """``dvalues * σ(x) (1 - σ(x))``, from the forward outputs.
 
     Shape:
-        dvalues, outputs: (batch, features) → dinputs: (batch, features).
+        dvalues, outputs: one shape → dinputs: the same shape.
     """
-    dinputs: Features = dvalues * (1 - outputs) * outputs
+    dinputs: Values = dvalues * (1 - outputs) * outputs
     return dinputs
 
 
 @shapechecked
-def tanh_forward(inputs: Float[Array2D, "batch features"]) -> Float[Array2D, "batch features"]:
+def tanh_forward(inputs: Float[ArrayND, "*shape"]) -> Float[ArrayND, "*shape"]:
     """``tanh(x)`` elementwise.
 
     Shape:
-        inputs: (batch, features) → outputs: (batch, features).
+        inputs: any shape → outputs: the same shape.
     """
-    outputs: Features = np.tanh(inputs)
+    outputs: Values = np.tanh(inputs)
     return outputs
 
 
 @shapechecked(anchors=("outputs",))
 def tanh_backward(
-    dvalues: Float[Array2D, "batch features"], outputs: Float[Array2D, "batch features"]
-) -> Float[Array2D, "batch features"]:
+    dvalues: Float[ArrayND, "*shape"], outputs: Float[ArrayND, "*shape"]
+) -> Float[ArrayND, "*shape"]:
     """``dvalues * (1 - tanh(x)²)``, from the forward outputs.
 
     Shape:
-        dvalues, outputs: (batch, features) → dinputs: (batch, features).
+        dvalues, outputs: one shape → dinputs: the same shape.
     """
-    dinputs: Features = dvalues * (1 - outputs * outputs)
+    dinputs: Values = dvalues * (1 - outputs * outputs)
     return dinputs
 
 
 @shapechecked
-def identity_forward(inputs: Float[Array2D, "batch features"]) -> Float[Array2D, "batch features"]:
+def identity_forward(inputs: Float[ArrayND, "*shape"]) -> Float[ArrayND, "*shape"]:
     """The linear activation's forward: the input, unchanged.
 
     Shape:
-        inputs: (batch, features) → outputs: (batch, features).
+        inputs: any shape → outputs: the same shape.
     """
     return inputs
 
 
 @shapechecked(anchors=("inputs",))
 def identity_backward(
-    dvalues: Float[Array2D, "batch features"], inputs: Float[Array2D, "batch features"]
-) -> Float[Array2D, "batch features"]:
+    dvalues: Float[ArrayND, "*shape"], inputs: Float[ArrayND, "*shape"]
+) -> Float[ArrayND, "*shape"]:
     """The linear activation's backward: the gradient, unchanged (its batch tied to ``inputs``).
 
     Shape:
-        dvalues, inputs: (batch, features) → dinputs: (batch, features).
+        dvalues, inputs: one shape → dinputs: the same shape.
     """
     return dvalues
 
 
-class _Activation(Layer):
-    """An activation: a forward kernel, and a backward kernel that reads either the cached
-    ``inputs`` or the cached ``output`` (whichever its derivative is written in)."""
+class _Elementwise(Layer):
+    """An elementwise activation: a forward kernel, and a backward kernel that reads either the
+    cached ``inputs`` or the cached ``output`` (whichever its derivative is written in)."""
 
     # (forward kernel, backward kernel, the cache the backward kernel reads: inputs or output)
-    kernels: ClassVar[
-        tuple[Callable[[Features], Features], Callable[[Features, Features], Features], str]
-    ]
+    kernels: ClassVar[tuple[Callable[[Values], Values], Callable[[Values, Values], Values], str]]
 
-    @located
-    def forward(self, inputs: Features) -> Features:
+    def forward(self, inputs: Batch) -> Batch:
+        """Apply the activation to every value; cache ``inputs`` and ``output``."""
         output = self.kernels[0](inputs)
         self.inputs, self.output = inputs, output
         return output
 
-    @located
-    def backward(self, dvalues: Features) -> Features:
+    def backward(self, dvalues: Batch) -> Batch:
+        """Multiply ``dvalues`` by the activation's derivative at the last forward."""
         _, backward, reads = self.kernels
-        cached = getattr(self, reads)
-        if cached is None:
-            raise not_called(self, "backward")
-        self.dinputs = backward(dvalues, cached)
+        self.dinputs = backward(dvalues, getattr(self, reads))
         return self.dinputs
 
 
-class ReLU(_Activation):
+class ReLU(_Elementwise):
     """Rectified linear unit, the book's ``Activation_ReLU``: ``max(x, 0)``.
 
     Shape:
-        forward: (batch, features) → (batch, features); backward likewise.
+        forward: (batch, *features) → the same shape; backward likewise.
     """
 
     kernels = (relu_forward, relu_backward, "inputs")
 
 
-class Softmax(_Activation):
+class Softmax(Layer):
     """Softmax over the last axis, the book's ``Activation_Softmax``; numerically stable.
 
     Shape:
         forward: (batch, classes) → (batch, classes), rows summing to 1; backward likewise.
     """
 
-    kernels = (softmax_forward, softmax_backward, "output")
+    def forward(self, inputs: Float[Array2D, "batch classes"]) -> Float[Array2D, "batch classes"]:
+        """Each row's probabilities; cache ``inputs`` and ``output``."""
+        output = softmax_forward(inputs)
+        self.inputs, self.output = inputs, output
+        return output
+
+    def backward(self, dvalues: Float[Array2D, "batch classes"]) -> Float[Array2D, "batch classes"]:
+        """Multiply ``dvalues`` by each row's softmax Jacobian at the last forward."""
+        self.dinputs = softmax_backward(dvalues, self.output)
+        return self.dinputs
 
 
-class Sigmoid(_Activation):
+class Sigmoid(_Elementwise):
     """Logistic sigmoid, the book's ``Activation_Sigmoid``: ``1 / (1 + exp(-x))``.
 
     Shape:
-        forward: (batch, features) → (batch, features); backward likewise.
+        forward: (batch, *features) → the same shape; backward likewise.
     """
 
     kernels = (sigmoid_forward, sigmoid_backward, "output")
 
 
-class Tanh(_Activation):
+class Tanh(_Elementwise):
     """Hyperbolic tangent.
 
     Shape:
-        forward: (batch, features) → (batch, features); backward likewise.
+        forward: (batch, *features) → the same shape; backward likewise.
     """
 
     kernels = (tanh_forward, tanh_backward, "output")
 
 
-class Linear(_Activation):
+class Linear(_Elementwise):
     """The identity, the book's ``Activation_Linear`` (a regression output).
 
     Shape:
-        forward: (batch, features) → (batch, features); backward likewise.
+        forward: (batch, *features) → the same shape; backward likewise.
     """
 
     kernels = (identity_forward, identity_backward, "inputs")

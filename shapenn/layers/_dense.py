@@ -1,17 +1,20 @@
 """The fully connected layer: ``outputs = inputs @ weights + biases``, weights (in, out)."""
 
-from typing import Any, Self
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 from jaxtyping import Float
 
-from ._errors import ShapeError, _Report, nonnegative
-from ._layer import Layer, not_called
+from ..shapes import Array2D, ShapeError, shapechecked
+from ..shapes._errors import nonnegative
+from ._layer import Layer
 from ._regularization import regularization_gradient, regularization_penalty
-from ._shapes import Array2D, located, shapechecked
 
 __all__ = ["Dense", "dense_backward", "dense_forward", "dense_parameter_gradients"]
+
+D = TypeVar("D", bound="Dense")
 
 
 @shapechecked(anchors=("weights", "biases"))
@@ -98,6 +101,9 @@ class Dense(Layer):
         forward: inputs (batch, in) → outputs (batch, out).
         backward: dvalues (batch, out) → dinputs (batch, in), with the batch of the last forward.
 
+    The dims come from the annotations: ``weights`` declares ``in out``, ``forward`` declares
+    ``batch in → batch out``; the checks, the error words and ``Model.summary`` all read them.
+
     Example::
 
         >>> layer = Dense(2, 3, seed=0)
@@ -107,11 +113,8 @@ class Dense(Layer):
         (5, 3)
     """
 
-    params = ("weights", "biases")
     weights: Float[Array2D, "in out"]
     biases: Float[Array2D, "1 out"]
-    dweights: Float[Array2D, "in out"]
-    dbiases: Float[Array2D, "1 out"]
 
     def __init__(
         self,
@@ -126,34 +129,26 @@ class Dense(Layer):
         bias_regularizer_l1: float = 0.0,
         bias_regularizer_l2: float = 0.0,
     ) -> None:
-        for name, value in (("n_inputs", n_inputs), ("n_neurons", n_neurons)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"Dense: {name} must be a positive integer, got {value!r}")
-        self.weight_regularizer_l1, self.weight_regularizer_l2 = (
-            nonnegative("Dense", "weight_regularizer_l1", weight_regularizer_l1),
-            nonnegative("Dense", "weight_regularizer_l2", weight_regularizer_l2),
-        )
-        self.bias_regularizer_l1, self.bias_regularizer_l2 = (
-            nonnegative("Dense", "bias_regularizer_l1", bias_regularizer_l1),
-            nonnegative("Dense", "bias_regularizer_l2", bias_regularizer_l2),
-        )
+        sizes = [_positive("n_inputs", n_inputs), _positive("n_neurons", n_neurons)]
         self.weight_regularizer_l1 = nonnegative(
             "Dense", "weight_regularizer_l1", weight_regularizer_l1
         )
         self.weight_regularizer_l2 = nonnegative(
             "Dense", "weight_regularizer_l2", weight_regularizer_l2
         )
+        self.bias_regularizer_l1 = nonnegative("Dense", "bias_regularizer_l1", bias_regularizer_l1)
+        self.bias_regularizer_l2 = nonnegative("Dense", "bias_regularizer_l2", bias_regularizer_l2)
         float_dtype = _float_dtype(dtype)
-        rng = np.random.default_rng(seed)
         scale = nonnegative("Dense", "weight_scale", weight_scale)
-        self.weights = (scale * rng.standard_normal((n_inputs, n_neurons))).astype(float_dtype)
-        self.biases = np.zeros((1, n_neurons), dtype=float_dtype)
-        self.dweights, self.dbiases = np.zeros_like(self.weights), np.zeros_like(self.biases)
-        self.inputs = self.output = self.dinputs = None
+        rng = np.random.default_rng(seed)
+        self.weights = (scale * rng.standard_normal(sizes)).astype(float_dtype)
+        self.biases = np.zeros((1, sizes[1]), dtype=float_dtype)
+        self.dweights: Float[Array2D, "in out"] = np.zeros_like(self.weights)
+        self.dbiases: Float[Array2D, "1 out"] = np.zeros_like(self.biases)
 
     @classmethod
     def from_arrays(
-        cls,
+        cls: type[D],
         weights: npt.ArrayLike,
         biases: npt.ArrayLike | None = None,
         *,
@@ -162,7 +157,7 @@ class Dense(Layer):
         weight_regularizer_l2: float = 0.0,
         bias_regularizer_l1: float = 0.0,
         bias_regularizer_l2: float = 0.0,
-    ) -> Self:
+    ) -> D:
         """Build a layer from hand-written weights of shape (in, out) and biases.
 
         Python lists are accepted here (and only here, as the book writes them). Weights of
@@ -190,7 +185,7 @@ class Dense(Layer):
         try:
             _dense_parameters(w, b)
         except ShapeError as err:
-            raise err.located(f"{cls.__name__}.from_arrays") from err.__cause__
+            raise err.located_at(f"{cls.__name__}.from_arrays").with_traceback(None) from None
         layer = cls(
             w.shape[0],
             w.shape[1],
@@ -219,29 +214,9 @@ class Dense(Layer):
     def __repr__(self) -> str:
         return f"Dense({self.n_inputs} → {self.n_neurons})"
 
-    def compute_output_shape(self, input_shape: tuple[int | str, ...]) -> tuple[int | str, ...]:
-        """The output shape for a symbolic input shape such as ``("batch", 2)``.
-
-        Raises:
-            ShapeError: if the input is not (batch, in) with ``in`` equal to ``n_inputs``.
-        """
-        if len(input_shape) != 2 or input_shape[1] != self.n_inputs:
-            got = "(" + ", ".join(map(str, input_shape)) + ")"
-            reason = (
-                f"`in` is {input_shape[1]} here but {self.n_inputs} in `weights`"
-                if len(input_shape) == 2
-                else f"it is {len(input_shape)}-D but 2-D is needed"
-            )
-            report = _Report(
-                where=f"{self!r}",
-                argument="inputs",
-                expected=f"(batch, in={self.n_inputs})",
-                got=got,
-                reason=reason,
-                bound={"in": self.n_inputs, "out": self.n_neurons},
-            )
-            raise ShapeError(report)
-        return (input_shape[0], self.n_neurons)
+    def resized(self, dims: Mapping[str, int]) -> str:
+        """This layer's constructor call with dims ``in``/``out`` changed, for error hints."""
+        return f"Dense({dims.get('in', self.n_inputs)}, {dims.get('out', self.n_neurons)})"
 
     def regularization_loss(self) -> float:
         """The L1/L2 penalty of this layer's weights and biases, added to the reported loss."""
@@ -256,29 +231,22 @@ class Dense(Layer):
             self.weights, self.weight_regularizer_l1, self.weight_regularizer_l2
         ) + regularization_penalty(self.biases, self.bias_regularizer_l1, self.bias_regularizer_l2)
 
-    @located
     def forward(self, inputs: Float[Array2D, "batch in"]) -> Float[Array2D, "batch out"]:
         """Compute ``inputs @ weights + biases`` and remember ``inputs`` for ``backward``."""
         output = dense_forward(inputs, self.weights, self.biases)
         self.inputs, self.output = inputs, output
         return output
 
-    @located
     def backward(self, dvalues: Float[Array2D, "batch out"]) -> Float[Array2D, "batch in"]:
         """Store ``dweights`` and ``dbiases``; return the gradient for the previous layer."""
-        if self.inputs is None:
-            raise not_called(self, "backward")
         dinputs, self.dweights, self.dbiases = dense_backward(dvalues, self.inputs, self.weights)
         self._regularize()
         self.dinputs = dinputs
         return dinputs
 
-    @located
     def backward_parameters(self, dvalues: Float[Array2D, "batch out"]) -> None:
         """``backward`` without the input gradient, which nobody needs for a first layer:
         a (batch, out) × (out, in) product saved. ``dinputs`` is left as it was."""
-        if self.inputs is None:
-            raise not_called(self, "backward_parameters")
         self.dweights, self.dbiases = dense_parameter_gradients(dvalues, self.inputs, self.weights)
         self._regularize()
 
@@ -291,6 +259,12 @@ class Dense(Layer):
             self.dbiases += regularization_gradient(
                 self.biases, self.bias_regularizer_l1, self.bias_regularizer_l2
             )
+
+
+def _positive(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"Dense: {name} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 def _float_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:

@@ -1,0 +1,323 @@
+"""Turn a failed check into a ShapeError that says what went wrong, in the dim model's words.
+
+The verdict is jaxtyping's and beartype's (see `_check`). This module runs only after a check
+has failed: it binds the same annotations again, with the dim model, over the same values in
+blame order — trusted values first (a layer's parameters, its config, the last forward) — to
+find the first argument that does not fit, say why in plain words and suggest a fix. It is
+never on the hot path.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+from beartype.door import is_bearable
+
+from ._dims import (
+    ArraySpec,
+    Bindings,
+    Fixed,
+    Mismatch,
+    Named,
+    bind,
+    claim,
+    format_shape,
+    render_spec,
+    specs_of,
+)
+from ._errors import Report, ShapeError
+
+__all__ = [
+    "Item",
+    "describe",
+    "dtype_error",
+    "explain",
+    "explain_return",
+    "first_problem",
+    "shape_error",
+]
+
+
+@dataclass(frozen=True)
+class Item:
+    """A value to check: its label in messages, its annotation, the value, and whether it is
+    trusted (an anchor: blamed last, never suggested to be transposed)."""
+
+    label: str
+    hint: Any
+    value: Any
+    anchor: bool = False
+
+
+def describe(value: Any) -> str:
+    """``(3, 4) float32`` for an array, ``a list`` for anything else."""
+    if isinstance(value, np.ndarray):
+        return f"{format_shape(value.shape)} {value.dtype}"
+    return f"a {type(value).__name__}"
+
+
+class Problem(NamedTuple):
+    item: Item
+    spec: ArraySpec
+    reason: str
+    mismatch: Mismatch | None
+    bindings: Bindings  # the dims bound before this item
+
+
+def _allows_none(hint: Any) -> bool:
+    try:
+        return bool(is_bearable(None, hint))
+    except Exception:
+        return False
+
+
+def _closest(specs: list[ArraySpec], value: np.ndarray[Any, Any]) -> ArraySpec:
+    """Of a union's specs, the one to explain against: same rank and dtype first."""
+
+    def score(spec: ArraySpec) -> tuple[bool, bool]:
+        same_rank = spec.rank == value.ndim or (spec.variadic is not None)
+        return (not same_rank, not spec.accepts_dtype(value.dtype))
+
+    return min(specs, key=score)
+
+
+def _check_item(item: Item, bindings: Bindings) -> tuple[Problem | None, Bindings]:
+    """Bind one item; return its problem (if any) and the bindings after it."""
+    specs = specs_of(item.hint)
+    value = item.value
+    if not specs or (value is None and _allows_none(item.hint)):
+        return None, bindings
+    if not isinstance(value, np.ndarray):
+        return Problem(item, specs[0], "a NumPy array is needed", None, bindings), bindings
+    fitting = [s for s in specs if s.accepts_dtype(value.dtype)]
+    for spec in fitting:
+        trial = dict(bindings)
+        if bind(spec, tuple(value.shape), trial) is None:
+            return None, claim(trial, item.label)
+    spec = _closest(specs, value)
+    if spec not in fitting:
+        reason = f"its dtype {value.dtype} is not {spec.family_words or 'allowed'}"
+        return Problem(item, spec, reason, None, bindings), bindings
+    trial = dict(bindings)
+    mismatch = bind(spec, tuple(value.shape), trial)
+    assert mismatch is not None
+    return Problem(item, spec, mismatch.reason, mismatch, bindings), bindings
+
+
+def first_problem(items: Sequence[Item], bindings: Bindings) -> Problem | None:
+    """Walk ``items`` in order, binding dims; return the first that does not fit."""
+    for item in items:
+        problem, bindings = _check_item(item, bindings)
+        if problem is not None:
+            return problem
+    return None
+
+
+def bind_all(items: Sequence[Item], bindings: Bindings) -> Bindings:
+    """The bindings after all items (which are known to fit)."""
+    for item in items:
+        _, bindings = _check_item(item, bindings)
+    return bindings
+
+
+def _float_target(items: Sequence[Item]) -> str:
+    for item in items:
+        value = item.value
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            return f"np.{value.dtype}"
+    return "np.float32"
+
+
+def _hint(problem: Problem, items: Sequence[Item], bindings: Bindings) -> str | None:
+    item, spec, value = problem.item, problem.spec, problem.item.value
+    name = item.label
+    if not isinstance(value, np.ndarray):
+        dtype = "np.int64" if spec.family == "Integer" else _float_target(items)
+        return f"convert it with `np.asarray({name}, dtype={dtype})`"
+    if not spec.accepts_dtype(value.dtype):
+        if spec.family == "Integer":
+            return f"labels must be integers: cast with `{name}.astype(np.int64)`"
+        return f"cast with `{name}.astype({_float_target(items)})`"
+    transposed = [
+        f"`{candidate.label}` looks transposed: pass `{candidate.label}.T`"
+        # The culprit first, then the other untrusted arrays.
+        for candidate in [item, *(i for i in items if i is not item and not i.anchor)]
+        if isinstance(array := candidate.value, np.ndarray)
+        and array.ndim == 2
+        and array.shape[0] != array.shape[1]
+        and first_problem(
+            [
+                Item(i.label, i.hint, array.T if i is candidate else i.value, i.anchor)
+                for i in items
+            ],
+            bindings,
+        )
+        is None
+    ]
+    if transposed:
+        return "; or ".join(transposed)
+    return _reshape_hint(problem, name, value)
+
+
+def _reshape_hint(problem: Problem, name: str, value: np.ndarray[Any, Any]) -> str | None:
+    spec, before = problem.spec, problem.bindings
+    dims = spec.dims
+    expected: list[int] = []  # the sizes the spec needs after its first axis, where known
+    for dim in dims[1:]:
+        known = before.get(dim.name) if isinstance(dim, Named) else None
+        if isinstance(dim, Fixed):
+            expected.append(dim.size)
+        elif known is not None and isinstance(known.size, int):
+            expected.append(known.size)
+        else:
+            break
+    else:
+        if (
+            spec.variadic is None
+            and value.ndim >= 2
+            and len(expected) >= 2
+            and math.prod(value.shape[1:]) == math.prod(expected)
+        ):
+            target = ", ".join(str(s) for s in expected)
+            return f"reshape it: `{name}.reshape(-1, {target})`"
+    if value.ndim == 1 and spec.rank == 2 and spec.variadic is None:
+        first = dims[0]
+        known = before.get(first.name) if isinstance(first, Named) else None
+        if known is not None and known.size == value.shape[0]:
+            return f"add a feature axis: `{name}.reshape(-1, 1)`"
+        return f"add a batch axis: `{name}[None, :]` or `{name}.reshape(1, -1)`"
+    if value.ndim == 2 and spec.rank == 1 and spec.variadic is None and 1 in value.shape:
+        return f"drop the extra axis: `{name}.ravel()`"
+    return None
+
+
+def _bound(bindings: Bindings) -> dict[str, Any]:
+    return {k: v.size for k, v in bindings.items()}
+
+
+def explain(
+    where: str, items: Sequence[Item], bindings: Bindings, checker: str | None
+) -> ShapeError:
+    """The ShapeError for a call whose check failed on one of ``items``.
+
+    ``bindings`` holds the dims known before any item (a layer's config, its last forward).
+    When the dim model finds nothing wrong, jaxtyping's and beartype's own words are used.
+    """
+    problem = first_problem(items, bindings)
+    if problem is not None:
+        spec = problem.spec
+        expected = " ".join(filter(None, [spec.family_words, render_spec(spec, problem.bindings)]))
+        report = Report(
+            where=where,
+            argument=problem.item.label,
+            expected=expected,
+            got=describe(problem.item.value),
+            reason=problem.reason,
+            bound=_bound(problem.bindings),
+            hint=_hint(problem, items, bindings),
+            checker=checker,
+        )
+        return ShapeError(report)
+    for item in items:  # a non-array argument of the wrong type
+        if not specs_of(item.hint) and not _bearable(item.value, item.hint):
+            expected = getattr(item.hint, "__name__", repr(item.hint))
+            report = Report(where, item.label, expected, describe(item.value), "wrong type")
+            return ShapeError(Report(**{**vars(report), "checker": checker}))
+    return _fallback(where, "arguments", checker)
+
+
+def _bearable(value: Any, hint: Any) -> bool:
+    try:
+        return bool(is_bearable(value, hint))
+    except Exception:
+        return True
+
+
+def explain_return(
+    where: str, hint: Any, value: Any, bindings: Bindings, checker: str | None
+) -> ShapeError:
+    """The ShapeError for a return value that does not fit its annotation: a bug in the
+    function, not in its arguments."""
+    reason = "the function returned the wrong shape (a bug in it, not in its arguments)"
+    specs = specs_of(hint)
+    values = value if isinstance(value, tuple) else (value,)
+    hints = hint.__args__ if isinstance(value, tuple) and hasattr(hint, "__args__") else (hint,)
+    for index, (part, part_hint) in enumerate(zip(values, hints, strict=False)):
+        problem = first_problem([Item("return value", part_hint, part)], bindings)
+        if problem is not None:
+            label = "return value" if len(values) == 1 else f"return value [{index}]"
+            spec = problem.spec
+            return ShapeError(
+                Report(
+                    where=where,
+                    argument=label,
+                    expected=render_spec(spec, problem.bindings),
+                    got=describe(part),
+                    reason=f"{problem.reason}; {reason}",
+                    bound=_bound(problem.bindings),
+                    checker=checker,
+                )
+            )
+    del specs
+    return _fallback(where, "return value", checker)
+
+
+def _fallback(where: str, what: str, checker: str | None) -> ShapeError:
+    """jaxtyping's and beartype's own words, for a case the dim model does not cover."""
+    words = (checker or "the check failed").strip().splitlines()
+    reason = " ".join(line.strip() for line in words if line.strip())
+    if len(reason) > 400:
+        reason = reason[:397] + "..."
+    return ShapeError(
+        Report(where, what, "what its annotations say", "otherwise", reason, {}, None, (), checker)
+    )
+
+
+def dtype_error(where: str, item: Item, reference: Item) -> ShapeError:
+    """The error for floating-point arrays of different precisions passed to one call."""
+    ref_dtype = reference.value.dtype
+    reason = (
+        f"its dtype differs from `{reference.label}` ({ref_dtype}); floating-point arrays "
+        "passed together must share one dtype, and shapenn never upcasts silently"
+    )
+    return ShapeError(
+        Report(
+            where=where,
+            argument=item.label,
+            expected=f"dtype {ref_dtype}",
+            got=describe(item.value),
+            reason=reason,
+            hint=f"cast with `{item.label}.astype(np.{ref_dtype})`",
+        )
+    )
+
+
+def shape_error(
+    where: str, label: str, spec: ArraySpec, value: np.ndarray[Any, Any], bindings: Bindings
+) -> ShapeError | None:
+    """The error for data ``value`` whose *shape* does not fit ``spec`` (its dtype is the
+    caller's business: a model casts data batch by batch), or None if it fits."""
+    trial = dict(bindings)
+    mismatch = bind(spec, tuple(value.shape), trial)
+    if mismatch is None:
+        return None
+    item = Item(label, spec.hint, value)
+    problem = Problem(item, spec, mismatch.reason, mismatch, bindings)
+    hint = None
+    square = value.ndim == 2 and value.shape[0] == value.shape[1]
+    if value.ndim == 2 and not square and bind(spec, value.T.shape, dict(bindings)) is None:
+        hint = f"`{label}` looks transposed: pass `{label}.T`"
+    return ShapeError(
+        Report(
+            where=where,
+            argument=label,
+            expected=render_spec(spec, bindings),
+            got=describe(value),
+            reason=mismatch.reason,
+            bound=_bound(bindings),
+            hint=hint or _reshape_hint(problem, label, value),
+            located=True,
+        )
+    )

@@ -1,0 +1,44 @@
+"""Array types to annotate with, and the named-dim aliases shapenn's own layers use.
+
+``Float[Array2D, "batch in"]`` is a 2-D floating-point array whose axes are named ``batch`` and
+``in``. At run time jaxtyping checks the dims; statically, ``Float[X, ...]`` is ``X`` to mypy and
+pyright, so these aliases carry the *rank* to static checkers through NumPy's shape-typed
+``ndarray[tuple[int, int], ...]``: passing a 1-D array where a batch is declared is a type error
+before the code runs.
+"""
+
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import numpy as np
+from jaxtyping import Float, Integer, Real
+
+__all__ = [
+    "Array1D",
+    "Array2D",
+    "Array3D",
+    "Array4D",
+    "ArrayND",
+    "Biases",
+    "Inputs",
+    "OneHot",
+    "Outputs",
+    "SparseLabels",
+    "Weights",
+]
+
+if TYPE_CHECKING:
+    Array1D: TypeAlias = np.ndarray[tuple[int], np.dtype[Any]]
+    Array2D: TypeAlias = np.ndarray[tuple[int, int], np.dtype[Any]]
+    Array3D: TypeAlias = np.ndarray[tuple[int, int, int], np.dtype[Any]]
+    Array4D: TypeAlias = np.ndarray[tuple[int, int, int, int], np.dtype[Any]]
+    ArrayND: TypeAlias = np.ndarray[Any, np.dtype[Any]]
+else:
+    # At run time jaxtyping needs the bare class; the rank is in the dim string.
+    Array1D = Array2D = Array3D = Array4D = ArrayND = np.ndarray
+
+Inputs: TypeAlias = Float[Array2D, "batch in"]
+Outputs: TypeAlias = Float[Array2D, "batch out"]
+Weights: TypeAlias = Float[Array2D, "in out"]
+Biases: TypeAlias = Float[Array2D, "1 out"]
+SparseLabels: TypeAlias = Integer[Array1D, " batch"]
+OneHot: TypeAlias = Real[Array2D, "batch classes"]
