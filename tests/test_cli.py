@@ -7,6 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import classifier
+
+import shapenn as sn
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -132,3 +135,17 @@ def test_a_terminal_gets_a_progress_bar(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout
     assert "200/200" in result.stdout and "epoch/s" in result.stdout  # tqdm bar
     assert "epoch 1/200 loss=" not in result.stdout  # not the plain lines
+
+
+def test_predict_on_an_empty_npy_file_is_one_line(tmp_path: Path) -> None:
+    sn.save(classifier(), tmp_path / "m.npz")
+    (tmp_path / "empty.npy").write_bytes(b"")
+    result = subprocess.run(
+        [sys.executable, "-m", "shapenn", "predict", "m.npz", "empty.npy"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("shapenn: error: empty.npy: not a readable .npy array")
+    assert "Traceback" not in result.stderr

@@ -62,3 +62,8 @@ def test_load_by_name() -> None:
     assert datasets.names()[:3] == ["spiral", "vertical", "sine"]
     with pytest.raises(ValueError, match="unknown dataset 'mnist': choose one of spiral"):
         datasets.load("mnist")
+
+
+def test_a_split_that_leaves_one_side_empty_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"a 0\.1 split of 3 samples leaves one side empty"):
+        datasets.train_validation_split(np.zeros((3, 2)), np.zeros(3), validation=0.1)

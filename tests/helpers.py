@@ -1,4 +1,5 @@
-"""User-defined layers, written as a user would: annotations only, no decorator."""
+"""Shared test helpers: user-defined layers written as a user would (annotations only, no
+decorator) and a small classifier."""
 
 import numpy as np
 from jaxtyping import Float
@@ -49,3 +50,13 @@ class EveryOther(sn.Layer):
         self.dinputs = np.zeros_like(self.inputs)
         self.dinputs[:, 1::2] = dvalues
         return self.dinputs
+
+
+def classifier(optimizer: sn.Optimizer | None = None) -> sn.Model:
+    """A small spiral classifier: 2-16-3 with ReLU and Softmax, Adam."""
+    return sn.Model(
+        [sn.Dense(2, 16, seed=0), sn.ReLU(), sn.Dense(16, 3, seed=1), sn.Softmax()],
+        loss=sn.CategoricalCrossentropy(),
+        optimizer=optimizer or sn.Adam(learning_rate=0.05),
+        metric=sn.CategoricalAccuracy(),
+    )

@@ -1,8 +1,10 @@
 """gradcheck: a public finite-difference check, for people writing their own layers."""
 
+import re
+
 import numpy as np
 import pytest
-from custom import Scale
+from helpers import Scale
 
 import shapenn as sn
 
@@ -47,3 +49,15 @@ def test_a_whole_model_with_regularization_and_dropout() -> None:
     assert result.max_error < 1e-6
     after = [layer.weights for layer in model.layers if isinstance(layer, sn.Dense)]
     assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))  # untouched
+
+
+def test_gradcheck_works_on_fortran_ordered_weights() -> None:
+    weights = np.asfortranarray(np.random.default_rng(0).normal(size=(3, 2)))
+    layer = sn.Dense.from_arrays(weights, dtype=np.float64)
+    X = np.asfortranarray(np.random.default_rng(1).normal(size=(4, 3)))
+    assert sn.gradcheck(layer, X).ok
+
+
+def test_gradcheck_of_a_model_needs_its_loss() -> None:
+    with pytest.raises(ValueError, match=re.escape("gradcheck: the model has no loss; call")):
+        sn.gradcheck(sn.Model([sn.Dense(2, 2)]), np.zeros((1, 2)), np.zeros((1, 2)))

@@ -1,5 +1,7 @@
 """Every user-facing error, word for word where the words are the product."""
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -195,3 +197,37 @@ def test_custom_code_can_raise_the_standard_shape_error() -> None:
 
     with pytest.raises(sn.ShapeError, match=chain):
         sn.Model([sn.Dense(2, 3), Custom()])
+
+
+def test_backward_parameters_ties_dvalues_to_the_layer() -> None:
+    layer = sn.Dense(2, 8)
+    layer.forward(np.zeros((4, 2), np.float32))
+    with pytest.raises(sn.ShapeError, match=r"`out` is 5 here but 8 in `self\.weights`"):
+        layer.backward_parameters(np.zeros((4, 5), np.float32))
+
+
+def test_errors_survive_pickling() -> None:
+    with pytest.raises(sn.ShapeError) as caught:
+        sn.Dense(4, 3).forward(np.zeros((2, 5), np.float32))
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert str(again) == str(caught.value) and again.argument == "inputs"
+    label = sn.LabelError("labels must be in [0, 3)", where="Model.fit")
+    assert str(pickle.loads(pickle.dumps(label))) == "Model.fit: labels must be in [0, 3)"
+
+
+def test_the_transpose_hint_never_blames_a_trusted_argument() -> None:
+    predictions = np.zeros((5, 2), np.float32)
+    with pytest.raises(sn.ShapeError) as caught:
+        sn.MeanSquaredError().calculate(predictions, np.zeros((2, 5), np.float32))
+    assert str(caught.value).endswith("hint: `y_true` looks transposed: pass `y_true.T`")
+
+
+def test_dense_settings_must_be_non_negative_numbers() -> None:
+    with pytest.raises(
+        ValueError, match=r"^Dense: weight_scale must be a finite number >= 0, got -1"
+    ):
+        sn.Dense(2, 3, weight_scale=-1)
+    with pytest.raises(
+        ValueError, match=r"^Dense: bias_regularizer_l2 must be a finite number >= 0, got nan"
+    ):
+        sn.Dense(2, 3, bias_regularizer_l2=float("nan"))

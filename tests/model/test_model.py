@@ -1,24 +1,18 @@
 """The sequential Model: chain validation before data, fit-time checks, training mechanics."""
 
+import copy
+import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from helpers import classifier
 
 import shapenn as sn
 from shapenn.datasets import spiral
 
 F32 = np.float32
-
-
-def classifier(**kwargs: Any) -> sn.Model:
-    return sn.Model(
-        [sn.Dense(2, 16, seed=0), sn.ReLU(), sn.Dense(16, 3, seed=1), sn.Softmax()],
-        loss=sn.CategoricalCrossentropy(),
-        optimizer=sn.Adam(learning_rate=0.05),
-        metric=sn.CategoricalAccuracy(),
-        **kwargs,
-    )
 
 
 def test_a_broken_chain_is_refused_before_any_data_naming_both_layers() -> None:
@@ -225,3 +219,83 @@ def test_optimizer_updates_parameters_in_place() -> None:
     layer.backward(np.ones((4, 2), F32))
     sn.Adam(0.1).step([layer])
     assert layer.weights is weights and layer.weights.dtype == F32
+
+
+def test_an_overflowing_last_update_is_caught_and_rolled_back() -> None:
+    X, y = spiral(20, 3)
+    model = classifier(sn.SGD(learning_rate=1e39, momentum=0.9))
+    before = [layer.weights.copy() for layer in model.trainable_layers]  # type: ignore[attr-defined]
+    with pytest.raises(sn.DivergenceError) as caught:
+        model.fit(X, y, epochs=1, verbose=0)
+    assert str(caught.value).startswith(
+        "Model.fit: the weights became non-finite at epoch 1, step 1; training stopped and the "
+        "model is restored to its weights and optimizer state from before training."
+    )
+    for layer, weights in zip(model.trainable_layers, before, strict=True):
+        np.testing.assert_array_equal(layer.weights, weights)  # type: ignore[attr-defined]
+    assert model.optimizer is not None and model.optimizer.iterations == 0
+    model.set(optimizer=sn.SGD(learning_rate=0.5))  # and training can go on from there
+    history = model.fit(X, y, epochs=3, verbose=0)
+    assert np.isfinite(history.loss).all()
+
+
+def test_the_model_is_left_in_inference_mode_after_an_error() -> None:
+    X, y = spiral(10, 3)
+    model = sn.Model(
+        [sn.Dense(2, 8, seed=0), sn.Dropout(0.5, seed=0), sn.Dense(8, 3, seed=1), sn.Softmax()],
+        loss=sn.CategoricalCrossentropy(),
+        optimizer=sn.SGD(),
+    )
+
+    def stop(epoch: int, figures: dict[str, float]) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y, epochs=2, verbose=0, callback=stop)
+    assert not any(layer.training for layer in model.layers)
+
+
+def test_a_deep_copy_keeps_the_optimizer_state_with_its_layers(tmp_path: Path) -> None:
+    X, y = spiral(20, 3)
+    model = classifier()
+    model.fit(X, y, epochs=3, verbose=0)
+    twin = copy.deepcopy(model)
+    assert twin.optimizer is not None
+    assert all(layer in twin.layers for layer, _ in twin.optimizer.state)
+    model.fit(X, y, epochs=2, verbose=0)
+    twin.fit(X, y, epochs=2, verbose=0)
+    for a, b in zip(model.trainable_layers, twin.trainable_layers, strict=True):
+        np.testing.assert_array_equal(a.weights, b.weights)  # type: ignore[attr-defined]
+    with np.load(sn.save(twin, tmp_path / "twin.npz")) as archive:
+        assert "optimizer.0.weights.m" in archive.files
+
+
+def test_a_rejected_layer_is_not_kept() -> None:
+    model = sn.Model([sn.Dense(2, 64), sn.ReLU()])
+    with pytest.raises(sn.ShapeError):
+        model.add(sn.Dense(32, 3))
+    model.add(sn.Dense(64, 3))
+    assert [repr(layer) for layer in model.layers] == ["Dense(2 → 64)", "ReLU()", "Dense(64 → 3)"]
+
+
+@pytest.mark.parametrize("size", [0, -1, 2.5, True])
+def test_predict_and_evaluate_refuse_bad_batch_sizes(size: Any) -> None:
+    X, y = spiral(5, 3)
+    model = classifier()
+    with pytest.raises(ValueError, match=r"Model\.predict: batch_size must be a positive integer"):
+        model.predict(X, batch_size=size)
+    with pytest.raises(ValueError, match=r"Model\.evaluate: batch_size must be a positive integer"):
+        model.evaluate(X, y, batch_size=size)
+
+
+def test_a_model_needs_layers_and_an_optimizer() -> None:
+    with pytest.raises(ValueError, match=re.escape("the model has no layers: add some with")):
+        sn.Model().build()
+    model = sn.Model([sn.Dense(2, 2)], loss=sn.MeanSquaredError())
+    with pytest.raises(ValueError, match=re.escape("call model.set(optimizer=...)")):
+        model.fit(np.zeros((2, 2), np.float32), np.zeros((2, 2), np.float32))
+
+
+def test_regression_accuracy_needs_a_precision() -> None:
+    with pytest.raises(RuntimeError, match=re.escape("precision is not set; call init(y)")):
+        sn.RegressionAccuracy().calculate(np.zeros((2, 1), np.float32), np.zeros((2, 1)))

@@ -1,11 +1,13 @@
 """Saving and loading: identical predictions, exact resumption, atomic writes, refused bad files."""
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from helpers import classifier
 
 import shapenn as sn
 from shapenn.datasets import spiral
@@ -174,3 +176,34 @@ def test_a_regression_model_keeps_its_metric_precision(tmp_path: Path) -> None:
     assert isinstance(loaded.metric, sn.RegressionAccuracy)
     assert loaded.metric.precision == regression.metric.precision  # type: ignore[union-attr]
     assert isinstance(loaded.optimizer, sn.SGD) and loaded.optimizer.momentum == 0.5
+
+
+def test_a_malformed_architecture_record_is_a_model_file_error(tmp_path: Path) -> None:
+    path = sn.save(classifier(), tmp_path / "m.npz")
+    with np.load(path) as archive:
+        contents = {key: archive[key] for key in archive.files}
+    header = json.loads(contents["__shapenn__"].tobytes())
+    header["loss"] = {"type": "Hinge"}
+    text = json.dumps(header).encode()
+    contents["__shapenn__"] = np.frombuffer(text, np.uint8)
+    contents["__shapenn_sha256__"] = np.frombuffer(
+        hashlib.sha256(text).hexdigest().encode(), np.uint8
+    )
+    with path.open("wb") as handle:
+        np.savez(handle, **contents)
+    with pytest.raises(sn.ModelFileError, match=r"the loss is malformed"):
+        sn.load(path)
+
+
+def test_a_saved_file_holds_only_the_declared_arrays(tmp_path: Path) -> None:
+    with np.load(sn.save(classifier(), tmp_path / "m.npz")) as archive:
+        assert "allow_pickle" not in archive.files
+
+
+class Hinge(sn.MeanSquaredError):
+    pass
+
+
+def test_a_users_own_loss_saves_and_loads_like_a_built_in_one(tmp_path: Path) -> None:
+    sn.save(sn.Model([sn.Dense(2, 2)], loss=Hinge()), tmp_path / "m.npz")
+    assert type(sn.load(tmp_path / "m.npz").loss) is Hinge
