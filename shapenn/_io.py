@@ -114,14 +114,24 @@ def save(model: Model, path: str | os.PathLike[str], *, include_optimizer: bool 
 
     Raises:
         ValueError: a parameter is not finite; TypeError: a config that is not plain data.
+        ModelFileError: the written file would not load back (nothing is replaced).
         OSError: the file cannot be written.
     """
     contents = _contents(model, include_optimizer)
 
+    target = Path(path)
+
     def write(handle: Any) -> None:
         np.savez(handle, allow_pickle=False, **contents)
 
-    return write_atomically(Path(path), write, verify=load)
+    def verify(written: Path) -> None:
+        try:
+            load(written)
+        except ModelFileError as err:  # reported for the target, not the hidden temporary file
+            reason = str(err).removeprefix(f"{written}: ")
+            raise _fail(target, f"not saved: the file would not load back ({reason})") from None
+
+    return write_atomically(target, write, verify=verify)
 
 
 # --- loading ---------------------------------------------------------------------------------

@@ -131,6 +131,7 @@ class Model:
         history = model.fit(X, y, epochs=100)
     """
 
+    @public
     def __init__(
         self,
         layers: Sequence[Layer] = (),

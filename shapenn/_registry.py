@@ -69,7 +69,10 @@ class Registered:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.registry_kind and not cls.__name__.startswith("_"):
+        # The base of a kind (the class that sets registry_kind) and private helpers are not
+        # things a model holds.
+        base = "registry_kind" in vars(cls)
+        if cls.registry_kind and not base and not cls.__name__.startswith("_"):
             _TABLES.setdefault(cls.registry_kind, {})[registered_name(cls)] = cls
 
     def get_config(self) -> dict[str, JSONValue]:

@@ -21,9 +21,10 @@ Sizes are ints at run time. At build time, before data, a size can also be a *sy
 string such as ``"batch"`` for a dim that is known to exist but not its size, or ``"?"`` for
 one that cannot be known.
 
-The supported jaxtyping range is pinned in ``pyproject.toml``; if its internals ever change
-shape, `spec_of` returns specs made of `Opaque` dims and shapenn falls back to jaxtyping's
-messages instead of failing (``tests/shapes/test_dims.py`` holds the contract).
+The supported jaxtyping range is pinned in ``pyproject.toml``. Its dim objects are recognised
+by class name, never imported: if its internals ever change shape, the dims this module does
+not recognise become `Opaque`, and shapenn falls back to jaxtyping's messages instead of
+failing (``tests/shapes/test_dims.py`` holds the contract).
 """
 
 import ast
@@ -35,29 +36,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeAlias, Union, get_args, get_origin
 
+import jaxtyping._array_types as _jaxtyping_dims  # private: read here and nowhere else
 import numpy as np
-
-try:  # private, but stable from jaxtyping 0.2.38 to 0.3.x; nothing else in shapenn reads it
-    from jaxtyping._array_types import (
-        _AnonymousDim,
-        _AnonymousVariadicDim,
-        _FixedDim,
-        _NamedDim,
-        _NamedVariadicDim,
-        _SymbolicDim,
-    )
-except ImportError:  # pragma: no cover - a jaxtyping outside the pinned range: all is opaque
-
-    class _Unknown:  # matches nothing: every dim becomes Opaque
-        size: int
-        name: str
-        elem: Any
-        broadcastable: bool
-        treepath: Any
-
-    _AnonymousDim = _AnonymousVariadicDim = _FixedDim = _Unknown  # type: ignore[misc,assignment]
-    _NamedDim = _NamedVariadicDim = _SymbolicDim = _Unknown  # type: ignore[misc,assignment]
-
 from jaxtyping import Shaped
 
 __all__ = [
@@ -206,26 +186,31 @@ def is_array_hint(hint: Any) -> bool:
     return isinstance(hint, type) and hasattr(hint, "dims") and hasattr(hint, "array_type")
 
 
+# jaxtyping's dim objects, recognised by their class names and sentinels rather than imported,
+# so that a jaxtyping that renames or drops one makes that dim Opaque instead of breaking import.
+_ANONYMOUS = getattr(_jaxtyping_dims, "_anonymous_dim", None)
+_ANONYMOUS_VARIADIC = getattr(_jaxtyping_dims, "_anonymous_variadic_dim", None)
+
+
 def _dim(raw: Any) -> Dim:
-    if isinstance(raw, _FixedDim):
-        return Fixed(int(raw.size), bool(raw.broadcastable))
-    if isinstance(raw, _NamedDim):
-        if raw.treepath:
-            return Opaque("?" + raw.name)
-        return Named(raw.name, bool(raw.broadcastable))
-    if isinstance(raw, _SymbolicDim):
-        text = str(raw.elem)
+    kind = type(raw).__name__
+    if raw is _ANONYMOUS or kind == "_AnonymousDim":
+        return Anonymous()
+    if raw is _ANONYMOUS_VARIADIC or kind == "_AnonymousVariadicDim":
+        return Variadic(None)
+    broadcastable = bool(getattr(raw, "broadcastable", False))
+    if kind == "_FixedDim" and isinstance(getattr(raw, "size", None), int):
+        return Fixed(raw.size, broadcastable)
+    name = getattr(raw, "name", None)
+    if kind in ("_NamedDim", "_NamedVariadicDim") and isinstance(name, str):
+        if getattr(raw, "treepath", False):
+            return Opaque(("*?" if kind == "_NamedVariadicDim" else "?") + name)
+        return Named(name, broadcastable) if kind == "_NamedDim" else Variadic(name, broadcastable)
+    if kind == "_SymbolicDim":
+        text = str(getattr(raw, "elem", ""))
         if "{" in text or _compiled(text) is None:
             return Opaque(text)
-        return Expr(text, bool(raw.broadcastable))
-    if isinstance(raw, _NamedVariadicDim):
-        if raw.treepath:
-            return Opaque("*?" + raw.name)
-        return Variadic(raw.name, bool(raw.broadcastable))
-    if isinstance(raw, _AnonymousVariadicDim):
-        return Variadic(None)
-    if isinstance(raw, _AnonymousDim):
-        return Anonymous()
+        return Expr(text, broadcastable)
     return Opaque(str(raw))
 
 

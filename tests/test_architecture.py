@@ -1,0 +1,88 @@
+"""The structure the code promises: one reader of jaxtyping's internals, a model and io that know
+no concrete class, imports that run one way."""
+
+import ast
+import inspect
+from pathlib import Path
+
+import shapenn as sn
+from shapenn._registry import _TABLES
+
+PACKAGE = Path(sn.__file__).parent
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+def _name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """The shapenn modules ``path`` imports at module level (not inside functions)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = _name(path) if path.name == "__init__.py" else _name(path).rsplit(".", 1)[0]
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            if module.startswith("shapenn"):
+                found.add(module)
+                found.update(f"{module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("shapenn"))
+    known = {_name(p) for p in MODULES}
+    return {m for m in found if m in known and m != _name(path)}
+
+
+def test_only_the_dim_model_reads_jaxtyping_internals() -> None:
+    readers = [_name(path) for path in MODULES if "jaxtyping._" in path.read_text(encoding="utf-8")]
+    assert readers == ["shapenn.shapes._dims"]
+
+
+def test_the_shape_vocabulary_imports_nothing_else_of_shapenn() -> None:
+    for path in (PACKAGE / "shapes").glob("*.py"):
+        outside = {m for m in _imports(path) if not m.startswith("shapenn.shapes")}
+        assert not outside, f"{_name(path)} imports {outside}"
+
+
+def test_imports_run_one_way() -> None:
+    graph = {_name(path): _imports(path) for path in MODULES}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(
+            nxt == goal or (nxt not in seen and not seen.add(nxt) and reaches(nxt, goal, seen))  # type: ignore[func-returns-value]
+            for nxt in graph.get(start, ())
+        )
+
+    cycles = [m for m in graph if reaches(m, m, set())]
+    assert cycles == []
+
+
+def test_the_model_and_io_name_no_concrete_class() -> None:
+    concrete = {cls.__name__ for table in _TABLES.values() for cls in table.values()}
+    concrete = {name for name in concrete if inspect.getmodule(getattr(sn, name, None)) is not None}
+    for module in ("_model.py", "_io.py", "_data.py", "_gradcheck.py"):
+        tree = ast.parse((PACKAGE / module).read_text(encoding="utf-8"))
+        named = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+        named |= {
+            alias.asname or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
+        assert not named & concrete, f"{module} names {sorted(named & concrete)}"
+
+
+def test_gradients_are_found_in_one_place() -> None:
+    spelled = [
+        _name(path)
+        for path in MODULES
+        if '"d" +' in path.read_text(encoding="utf-8")
+        or "'d' +" in path.read_text(encoding="utf-8")
+    ]
+    assert spelled == ["shapenn.layers._layer"]
