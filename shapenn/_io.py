@@ -218,6 +218,21 @@ def _build(path: Path, kind: str, base: type[Registered], record: Any, what: str
         raise _fail(path, f"{what} ({name}) has invalid settings: {err}") from None
 
 
+def _like(
+    path: Path, key: str, array: npt.NDArray[Any], like: npt.NDArray[Any], owner: str
+) -> npt.NDArray[Any]:
+    """``array`` if it has ``like``'s shape and dtype and is finite; a ModelFileError else."""
+    if array.shape != like.shape or array.dtype != like.dtype:
+        raise _fail(
+            path,
+            f"`{key}` has shape {array.shape} {array.dtype}, but {owner} needs "
+            f"{like.shape} {like.dtype}",
+        )
+    if not np.isfinite(array).all():
+        raise _fail(path, f"`{key}` contains NaN or infinite values")
+    return array
+
+
 def _set_parameters(
     path: Path, index: int, layer: Layer, arrays: dict[str, npt.NDArray[Any]]
 ) -> None:
@@ -225,15 +240,7 @@ def _set_parameters(
         key = f"layers.{index}.{parameter.name}"
         if key not in arrays:
             raise _fail(path, f"`{key}` is missing")
-        expected, array = parameter.value, arrays[key]
-        if array.shape != expected.shape or array.dtype != expected.dtype:
-            raise _fail(
-                path,
-                f"`{key}` has shape {array.shape} {array.dtype}, but layers[{index}] "
-                f"{layer!r} needs {expected.shape} {expected.dtype}",
-            )
-        if not np.isfinite(array).all():
-            raise _fail(path, f"`{key}` contains NaN or infinite values")
+        array = _like(path, key, arrays[key], parameter.value, f"layers[{index}] {layer!r}")
         setattr(layer, parameter.name, array)  # np.load returned a fresh array: no copy needed
 
 
@@ -253,17 +260,10 @@ def _restore_optimizer(
             blank = optimizer.init_state(parameter.value)
             fields = {}
             for field, zeros in blank._asdict().items():
-                array = arrays.get(prefix + field)
-                if array is None or array.shape != zeros.shape or array.dtype != zeros.dtype:
-                    got = "missing" if array is None else f"{array.shape} {array.dtype}"
-                    raise _fail(
-                        path,
-                        f"optimizer state `{prefix}{field}` is {got}, not "
-                        f"{zeros.shape} {zeros.dtype}",
-                    )
-                if not np.isfinite(array).all():
-                    raise _fail(path, f"optimizer state `{prefix}{field}` is not finite")
-                fields[field] = array
+                key = prefix + field
+                if key not in arrays:
+                    raise _fail(path, f"optimizer state `{key}` is missing")
+                fields[field] = _like(path, key, arrays[key], zeros, "the optimizer")
             optimizer.state[(layer, parameter.name)] = type(blank)(**fields)
     return optimizer
 

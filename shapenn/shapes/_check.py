@@ -72,6 +72,7 @@ Dim: TypeAlias = Annotated[int, _DimMarker()]
 _CONF = BeartypeConf(is_pep484_tower=True)  # an int is a fine float, as PEP 484 says
 _PLAIN = (bool, int, float, str, np.generic, np.random.Generator)
 _ndarray = np.ndarray
+_SCALARS = frozenset({int, float, bool, str, type(None)})
 _KEPT = 256  # signatures kept per callable; a training run uses a handful
 
 _ENABLED: ContextVar[bool] = ContextVar(
@@ -103,10 +104,14 @@ def checks(enabled: bool) -> Iterator[None]:
 
 
 def _signature(value: Any) -> Any:
-    """What a check decides from: type, shape and dtype of an array; the type of a plain value.
-    None for a value whose contents matter (a list): such calls are always checked in full."""
-    if type(value) is _ndarray:  # the common case first: this runs on every checked call
-        return (_ndarray, value.shape, value.dtype)
+    """What a check decides from: shape and dtype of an array (and its type, for a subclass);
+    the type of a plain value. None for a value whose contents matter (a list): such calls are
+    always checked in full."""
+    kind = type(value)
+    if kind is _ndarray:  # the common cases first: this runs on every checked call
+        return (value.shape, value.dtype)
+    if kind in _SCALARS:
+        return kind
     if isinstance(value, np.ndarray):
         return (type(value), value.shape, value.dtype)
     if value is None or isinstance(value, _PLAIN):
@@ -117,16 +122,27 @@ def _signature(value: Any) -> Any:
     return None
 
 
-def _call_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
-    """The signature of a call: its arguments' signatures (and keyword names), or None."""
-    parts = [
-        (_ndarray, value.shape, value.dtype) if type(value) is _ndarray else _signature(value)
-        for value in args
-    ]
+def _extend(parts: list[Any], args: Sequence[Any], kwargs: dict[str, Any]) -> bool:
+    """Append the signatures of a call's arguments to ``parts``; False if one has none.
+
+    This runs on every checked call, hence the inlined common case.
+    """
+    complete = True
+    for value in args:
+        kind = type(value)
+        if kind is _ndarray:
+            parts.append((value.shape, value.dtype))
+        elif kind in _SCALARS:
+            parts.append(kind)
+        else:
+            parts.append(sig := _signature(value))
+            complete = complete and sig is not None
     if kwargs:
         parts.append(tuple(kwargs))
-        parts.extend(map(_signature, kwargs.values()))
-    return tuple(parts) if None not in parts else None
+        for value in kwargs.values():
+            parts.append(sig := _signature(value))
+            complete = complete and sig is not None
+    return complete
 
 
 class CacheInfo(NamedTuple):
@@ -354,7 +370,8 @@ def shapechecked(
             if not _ENABLED.get():
                 return fn(*args, **kwargs)
             try:
-                key = _call_key(args, kwargs)
+                parts: list[Any] = []
+                key = tuple(parts) if _extend(parts, args, kwargs) else None
                 entry = cache.get(key)
                 if entry is None:
                     first: R = checker.first(
@@ -362,7 +379,12 @@ def shapechecked(
                     )
                     return first
                 result = fn(*args, **kwargs)
-                if _signature(result) == entry.returns:
+                returned = (
+                    (result.shape, result.dtype)  # type: ignore[attr-defined]
+                    if type(result) is _ndarray
+                    else _signature(result)
+                )
+                if returned == entry.returns:
                     checker.hits += 1
                     return result
                 # The same arguments gave another kind of result: check it, never call twice.
@@ -444,32 +466,18 @@ def _checked_method(
                     raise _not_called(self, name)
                 token = scope.token
             spec: ClassSpec = cls.__shapenn_spec__
-            # The call's signature, built inline: this runs on every call of every layer.
-            parts: list[Any] = [cls, token]
-            for p in spec.param_names:
-                value = getattr(self, p, None)
-                parts.append(
-                    (_ndarray, value.shape, value.dtype)
-                    if type(value) is _ndarray
-                    else _signature(value)
-                )
-            for d in spec.dims:
-                parts.append(getattr(self, d, None))
-            for value in args:
-                parts.append(
-                    (_ndarray, value.shape, value.dtype)
-                    if type(value) is _ndarray
-                    else _signature(value)
-                )
-            if kwargs:
-                parts.append(tuple(kwargs))
-                parts.extend(map(_signature, kwargs.values()))
-            key = tuple(parts) if None not in parts else None
+            parts: list[Any] = [cls, token, *[getattr(self, d, None) for d in spec.dims]]
+            params = [getattr(self, p, None) for p in spec.param_names]
+            complete = _extend(parts, params, {}) and _extend(parts, args, kwargs)
+            key = tuple(parts) if complete else None
             entry = cache.get(key)
             if entry is None:
                 return first(self, key, scope, args, kwargs, lambda: fn(self, *args, **kwargs))
             result = fn(self, *args, **kwargs)
-            if _signature(result) != entry.returns:
+            returned = (
+                (result.shape, result.dtype) if type(result) is _ndarray else _signature(result)
+            )
+            if returned != entry.returns:
                 # The same arguments gave another kind of result: check it, never call twice.
                 return first(self, key, scope, args, kwargs, lambda: result)
             checker.hits += 1
