@@ -1,84 +1,152 @@
-"""Static checkers see the rank in shapenn's annotations: mistakes caught before running."""
+"""Static typing where users are: scripts outside the repo, type-checked against the installed
+shapenn with no MYPYPATH, by mypy --strict and pyright.
 
-import json
+``tests/static/correct/`` holds idiomatic, correct scripts: neither checker may flag them,
+except for the few flags listed in THIRD_PARTY, which come from other packages' missing types.
+``tests/static/wrong/`` holds scripts with one mistake each, on the line marked
+``# expect-error`` (both checkers must flag that line and nothing else) or ``# runtime-error``
+(invisible to NumPy's stubs: no checker flags it, and running it raises ShapeError).
+"""
+
+import contextlib
+import io
 import os
+import re
+import runpy
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+import shapenn as sn
 
-WRONG = """
-    import numpy as np
-    import shapenn as sn
+HERE = Path(__file__).parent / "static"
+CORRECT = sorted((HERE / "correct").glob("*.py"))
+WRONG = sorted((HERE / "wrong").glob("*.py"))
 
-    layer = sn.Dense(4, 3)
-    sample: np.ndarray[tuple[int], np.dtype[np.float32]] = np.zeros(4, dtype=np.float32)
-    layer.forward(sample)  # a 1-D sample where a (batch, in) batch is declared
-"""
+# (script, checker, rule): flags that come from another package, not from shapenn.
+THIRD_PARTY = {
+    ("c09_nnfs_spiral.py", "mypy", "import-untyped"),  # nnfs ships no type information
+    ("c10_sklearn_data.py", "mypy", "import-untyped"),  # scikit-learn ships none either
+    # pyright infers load_digits()'s return from scikit-learn's code: Bunch or a tuple.
+    ("c10_sklearn_data.py", "pyright", "reportAttributeAccessIssue"),
+}
 
-RIGHT = """
-    import numpy as np
-    import shapenn as sn
-
-    layer = sn.Dense(4, 3)
-    batch: np.ndarray[tuple[int, int], np.dtype[np.float32]] = np.zeros((1, 4), dtype=np.float32)
-    out = layer.forward(batch)
-    untyped = np.asarray([[1.0, 2.0, 3.0, 4.0]], dtype=np.float32)  # NumPy's Any shape is fine
-    layer.forward(untyped)
-"""
+MYPY_LINE = re.compile(r"^(?P<file>[\w.]+\.py):(?P<line>\d+): error: .*\[(?P<rule>[\w-]+)\]$")
+PYRIGHT_LINE = re.compile(r"^\s*\S*?(?P<file>[\w.]+\.py):(?P<line>\d+):\d+ - error: ")
+PYRIGHT_RULE = re.compile(r"\((?P<rule>report\w+)\)\s*$")
 
 
-def _mypy(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
-    path = tmp_path / "snippet.py"
-    path.write_text(textwrap.dedent(source))
-    # MYPYPATH: an editable install is an import hook, which static checkers cannot follow.
-    return subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(path)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "MYPYPATH": str(ROOT)},
-    )
+def _environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("MYPYPATH", "PYTHONPATH")}
 
 
-def test_mypy_catches_a_1d_array_where_a_batch_is_declared(tmp_path: Path) -> None:
-    result = _mypy(tmp_path, WRONG)
-    assert result.returncode == 1, result.stdout
-    assert 'Argument 1 to "forward" of "Dense" has incompatible type' in result.stdout
-    assert "tuple[int]" in result.stdout
+@pytest.fixture(scope="module")
+def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The scripts copied to a folder outside the repo."""
+    folder = tmp_path_factory.mktemp("user")
+    for script in [*CORRECT, *WRONG]:
+        shutil.copy(script, folder / script.name)
+    return folder
 
 
-def test_mypy_accepts_the_correct_snippet(tmp_path: Path) -> None:
-    result = _mypy(tmp_path, RIGHT)
-    assert result.returncode == 0, result.stdout
-
-
-@pytest.mark.skipif(shutil.which("pyright") is None, reason="pyright is not installed")
-def test_pyright_catches_it_too(tmp_path: Path) -> None:
-    (tmp_path / "snippet.py").write_text(textwrap.dedent(WRONG))
-    config = {"extraPaths": [str(ROOT)], "pythonVersion": "3.11"}
-    (tmp_path / "pyrightconfig.json").write_text(json.dumps(config))
+def _mypy(folder: Path) -> set[tuple[str, int, str]]:
     result = subprocess.run(
-        ["pyright", "--pythonpath", sys.executable, "snippet.py"],
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "."],
+        cwd=folder,
+        env=_environment(),
         capture_output=True,
         text=True,
-        cwd=tmp_path,
+        check=False,
     )
-    assert result.returncode == 1, result.stdout
-    assert 'Argument of type "ndarray[tuple[int], dtype[float32]]"' in result.stdout
+    found = set()
+    for line in result.stdout.splitlines():
+        if match := MYPY_LINE.match(line):
+            found.add((match["file"], int(match["line"]), match["rule"]))
+    assert "Cannot find implementation" not in result.stdout, result.stdout
+    return found
 
 
-def test_the_example_runs_and_learns() -> None:
+def _pyright(folder: Path) -> set[tuple[str, int, str]]:
+    beside = Path(sys.executable).parent / "pyright"  # the environment's own, first
+    binary = str(beside) if beside.exists() else shutil.which("pyright")
+    assert binary is not None
     result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "two_layer.py")],
+        # --pythonpath: the interpreter an activated environment or an editor would give it.
+        [binary, "--pythonpath", sys.executable, "."],
+        cwd=folder,
+        env=_environment(),
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
-    loss = float(result.stdout.split()[1].rstrip(","))
-    assert loss < 1.0986  # below chance level, ln(3)
+    found = set()
+    lines = result.stdout.splitlines()
+    for index, line in enumerate(lines):
+        if match := PYRIGHT_LINE.match(line):
+            rule = next(
+                (r["rule"] for text in lines[index:] if (r := PYRIGHT_RULE.search(text))), "?"
+            )
+            found.add((match["file"], int(match["line"]), rule))
+    assert 'Import "shapenn" could not be resolved' not in result.stdout, result.stdout
+    return found
+
+
+@pytest.fixture(scope="module")
+def flags(outside: Path) -> dict[str, set[tuple[str, int, str]]]:
+    return {"mypy": _mypy(outside), "pyright": _pyright(outside)}
+
+
+def _marked(script: Path, marker: str) -> list[int]:
+    lines = script.read_text(encoding="utf-8").splitlines()
+    return [number for number, line in enumerate(lines, start=1) if f"# {marker}" in line]
+
+
+def test_the_fixture_is_large_enough() -> None:
+    assert len(CORRECT) >= 30
+    assert len(WRONG) >= 20
+    assert all(_marked(s, "expect-error") or _marked(s, "runtime-error") for s in WRONG)
+
+
+@pytest.mark.parametrize("checker", ["mypy", "pyright"])
+def test_no_correct_script_is_flagged_because_of_shapenn(
+    checker: str, flags: dict[str, set[tuple[str, int, str]]]
+) -> None:
+    names = {s.name for s in CORRECT}
+    flagged = {
+        (name, line, rule)
+        for name, line, rule in flags[checker]
+        if name in names and (name, checker, rule) not in THIRD_PARTY
+    }
+    assert flagged == set()
+
+
+@pytest.mark.parametrize("checker", ["mypy", "pyright"])
+@pytest.mark.parametrize("script", WRONG, ids=lambda p: p.stem)
+def test_each_wrong_script_is_flagged_exactly_where_it_is_wrong(
+    checker: str, script: Path, flags: dict[str, set[tuple[str, int, str]]]
+) -> None:
+    lines = {line for name, line, _ in flags[checker] if name == script.name}
+    assert lines == set(_marked(script, "expect-error"))
+
+
+@pytest.mark.parametrize("script", CORRECT, ids=lambda p: p.stem)
+def test_each_correct_script_runs(script: Path, tmp_path: Path) -> None:
+    with contextlib.chdir(tmp_path), contextlib.redirect_stdout(io.StringIO()):
+        runpy.run_path(str(script), run_name="__main__")
+
+
+@pytest.mark.parametrize(
+    "script", [s for s in WRONG if _marked(s, "runtime-error")], ids=lambda p: p.stem
+)
+def test_what_the_stubs_cannot_see_is_a_shape_error_at_run_time(script: Path) -> None:
+    with pytest.raises(sn.ShapeError):
+        runpy.run_path(str(script), run_name="__main__")
+
+
+def test_the_install_is_visible_to_static_checkers() -> None:
+    # The README installs with `pip install -e .`: with the src layout, that is a plain path
+    # entry in a .pth file, which mypy and pyright both follow.
+    assert Path(sn.__file__).parent.parent.name == "src"

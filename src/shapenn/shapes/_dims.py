@@ -34,7 +34,7 @@ import operator
 import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeAlias, Union, get_args, get_origin
+from typing import Any, NamedTuple, TypeAlias, TypeVar, Union, get_args, get_origin
 
 import jaxtyping._array_types as _jaxtyping_dims  # private: read here and nowhere else
 import numpy as np
@@ -64,12 +64,15 @@ __all__ = [
     "spec_of",
     "specs_of",
     "substituted",
+    "without_jaxtyped",
 ]
 
 #: A size that cannot be known before data.
 UNKNOWN = "?"
 
 Size: TypeAlias = int | str  # an int, or a symbol at build time ("batch", "?")
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -581,6 +584,17 @@ def seed_jaxtyping(bindings: Bindings) -> None:
                 isinstance(np.broadcast_to(_ZERO, tuple(ints)), _marker(name))
         elif isinstance(size, int) and size >= 0 and not name.startswith("*"):
             isinstance(np.broadcast_to(_ZERO, (size,)), _marker(name))
+
+
+def without_jaxtyped(fn: _F) -> _F:
+    """``fn`` without the ``jaxtyped`` wrappers jaxtyping's import hook may have added (as
+    ``pytest --jaxtyping-packages=shapenn,…`` does): shapenn checks the same annotations
+    itself, and a second checker would answer first, in its own words."""
+    while getattr(fn, "__wrapped__", None) is not None and "jaxtyping" in getattr(
+        getattr(fn, "__code__", None), "co_filename", ""
+    ):
+        fn = fn.__wrapped__  # type: ignore[attr-defined]
+    return fn
 
 
 def is_known(size: Any) -> bool:

@@ -15,7 +15,7 @@ from ._data import check_class_targets, check_labels, check_value_targets
 from ._registry import Registered
 from .layers import Layer, Softmax
 from .layers._activations import softmax_forward
-from .shapes import Array1D, Array2D, LabelError, OneHot, ShapeError, shapechecked
+from .shapes import Array1D, Array2D, ArrayND, LabelError, OneHot, ShapeError, shapechecked
 from .shapes import SparseLabels as Sparse
 from .shapes._check import check_methods
 from .shapes._dims import Size
@@ -288,7 +288,7 @@ class Loss(Registered):
         """Gradient of the mean loss with respect to ``y_pred``."""
         raise NotImplementedError
 
-    def calculate(self, y_pred: Any, y_true: Any) -> float:
+    def calculate(self, y_pred: ArrayND, y_true: ArrayND) -> float:
         """The mean loss over the batch, as a Python float."""
         __tracebackhide__ = True
         try:

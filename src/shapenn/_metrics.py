@@ -7,7 +7,7 @@ from jaxtyping import Float, Integer, Real
 
 from ._losses import ClassTargets, Predictions, Probabilities, Targets, _sparse
 from ._registry import Registered
-from .shapes import Array1D, Array2D, OneHot, shapechecked
+from .shapes import Array1D, Array2D, ArrayND, OneHot, shapechecked
 from .shapes._check import check_methods
 
 __all__ = [
@@ -91,7 +91,8 @@ class Accuracy(Registered):
     def init(self, y: Any) -> None:
         """Prepare from the training targets (nothing by default)."""
 
-    def calculate(self, y_pred: Any, y_true: Any) -> float:
+    def calculate(self, y_pred: ArrayND, y_true: ArrayND) -> float:
+        """The fraction of ``y_pred`` that is right against ``y_true``, in [0, 1]."""
         raise NotImplementedError
 
     def __repr__(self) -> str:

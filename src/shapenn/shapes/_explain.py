@@ -73,7 +73,7 @@ def _allows_none(hint: Any) -> bool:
         return False
 
 
-def _closest(specs: list[ArraySpec], value: np.ndarray[Any, Any]) -> ArraySpec:
+def _closest(specs: list[ArraySpec], value: np.ndarray[Any, np.dtype[Any]]) -> ArraySpec:
     """Of a union's specs, the one to explain against: same rank and dtype first."""
 
     def score(spec: ArraySpec) -> tuple[bool, bool]:
@@ -161,7 +161,7 @@ def _hint(problem: Problem, items: Sequence[Item], bindings: Bindings) -> str | 
     return _reshape_hint(problem, name, value)
 
 
-def _reshape_hint(problem: Problem, name: str, value: np.ndarray[Any, Any]) -> str | None:
+def _reshape_hint(problem: Problem, name: str, value: np.ndarray[Any, np.dtype[Any]]) -> str | None:
     spec, before = problem.spec, problem.bindings
     dims = spec.dims
     expected: list[int] = []  # the sizes the spec needs after its first axis, where known
@@ -295,7 +295,11 @@ def dtype_error(where: str, item: Item, reference: Item) -> ShapeError:
 
 
 def shape_error(
-    where: str, label: str, spec: ArraySpec, value: np.ndarray[Any, Any], bindings: Bindings
+    where: str,
+    label: str,
+    spec: ArraySpec,
+    value: np.ndarray[Any, np.dtype[Any]],
+    bindings: Bindings,
 ) -> ShapeError | None:
     """The error for data ``value`` whose *shape* does not fit ``spec`` (its dtype is the
     caller's business: a model casts data batch by batch), or None if it fits."""

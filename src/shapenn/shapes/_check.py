@@ -39,7 +39,7 @@ from beartype.door import die_if_unbearable
 from beartype.roar import BeartypeDoorHintViolation
 from jaxtyping import jaxtyped
 
-from ._dims import Bindings, Bound, is_array_hint, seed_jaxtyping, specs_of
+from ._dims import Bindings, Bound, is_array_hint, seed_jaxtyping, specs_of, without_jaxtyped
 from ._errors import LabelError, ShapeError
 from ._explain import Item, bind_all, dtype_error, explain, explain_return
 
@@ -360,6 +360,7 @@ def shapechecked(
     """
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        fn = without_jaxtyped(fn)
         checker = _Checker(fn, anchors=anchors, method=False)
         cache = checker.cache
         hints, order = checker.hints, checker.order
@@ -414,6 +415,7 @@ def _checked_method(
     fn: Callable[..., Any], *, scoped: bool, anchors: Sequence[str]
 ) -> Callable[..., Any] | None:
     """``fn`` wrapped to check its annotations against its object's parameters and config."""
+    fn = without_jaxtyped(fn)
     checker = _Checker(fn, anchors=anchors, method=True)
     if not scoped:
         checker.mode = _ALONE

@@ -1,0 +1,3 @@
+import shapenn as sn
+
+sn.Dense("2", 3)  # expect-error

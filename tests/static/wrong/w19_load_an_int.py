@@ -1,0 +1,3 @@
+import shapenn as sn
+
+sn.load(123)  # expect-error
