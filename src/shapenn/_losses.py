@@ -350,10 +350,11 @@ class CategoricalCrossentropy(Loss):
 
     def backward(self, y_pred: Probabilities, y_true: ClassTargets) -> Probabilities:
         if (labels := _sparse(y_true)) is not None:
-            self.dinputs = categorical_crossentropy_sparse_backward(y_pred, labels)
+            dinputs = categorical_crossentropy_sparse_backward(y_pred, labels)
         else:
-            self.dinputs = categorical_crossentropy_onehot_backward(y_pred, cast(OneHot, y_true))
-        return self.dinputs
+            dinputs = categorical_crossentropy_onehot_backward(y_pred, cast(OneHot, y_true))
+        self.dinputs = dinputs
+        return dinputs
 
 
 class BinaryCrossentropy(Loss):
@@ -379,8 +380,9 @@ class BinaryCrossentropy(Loss):
         return binary_crossentropy(y_pred, y_true)
 
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
-        self.dinputs = binary_crossentropy_backward(y_pred, y_true)
-        return self.dinputs
+        dinputs = binary_crossentropy_backward(y_pred, y_true)
+        self.dinputs = dinputs
+        return dinputs
 
 
 class MeanSquaredError(Loss):
@@ -394,8 +396,9 @@ class MeanSquaredError(Loss):
         return mean_squared_error(y_pred, y_true)
 
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
-        self.dinputs = mean_squared_error_backward(y_pred, y_true)
-        return self.dinputs
+        dinputs = mean_squared_error_backward(y_pred, y_true)
+        self.dinputs = dinputs
+        return dinputs
 
 
 class MeanAbsoluteError(Loss):
@@ -409,8 +412,9 @@ class MeanAbsoluteError(Loss):
         return mean_absolute_error(y_pred, y_true)
 
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
-        self.dinputs = mean_absolute_error_backward(y_pred, y_true)
-        return self.dinputs
+        dinputs = mean_absolute_error_backward(y_pred, y_true)
+        self.dinputs = dinputs
+        return dinputs
 
 
 class SoftmaxCategoricalCrossentropy:
@@ -428,7 +432,7 @@ class SoftmaxCategoricalCrossentropy:
     """
 
     def __init__(self) -> None:
-        self.loss = CategoricalCrossentropy()
+        self.loss: CategoricalCrossentropy = CategoricalCrossentropy()
         self.inputs: Probabilities
         self.output: Probabilities
         self.dinputs: Probabilities
@@ -440,13 +444,15 @@ class SoftmaxCategoricalCrossentropy:
         """Softmax the logits into ``output`` and return the mean cross-entropy."""
         probabilities = softmax_forward(inputs)
         loss = self.loss.calculate(probabilities, y_true)
-        self.inputs, self.output = inputs, probabilities
+        self.inputs = inputs
+        self.output = probabilities
         return loss
 
     def backward(self, dvalues: Probabilities, y_true: ClassTargets) -> Probabilities:
         """Gradient w.r.t. the logits; ``dvalues`` are the softmax outputs of ``forward``."""
-        self.dinputs = softmax_crossentropy_backward(dvalues, y_true)
-        return self.dinputs
+        dinputs = softmax_crossentropy_backward(dvalues, y_true)
+        self.dinputs = dinputs
+        return dinputs
 
 
 check_methods(SoftmaxCategoricalCrossentropy, scoped=False, anchors=("inputs", "dvalues"))

@@ -112,7 +112,7 @@ class BinaryAccuracy(Accuracy):
     """Accuracy of independent binary outputs, each thresholded at ``threshold``."""
 
     def __init__(self, threshold: float = 0.5) -> None:
-        self.threshold = float(threshold)
+        self.threshold: float = float(threshold)
 
     def calculate(self, y_pred: Predictions, y_true: Targets) -> float:
         return binary_accuracy(y_pred, y_true, self.threshold)
@@ -128,7 +128,7 @@ class RegressionAccuracy(Accuracy):
 
     def __init__(self, precision: float | None = None, divisor: float = 250.0) -> None:
         self.precision = precision
-        self.divisor = float(divisor)
+        self.divisor: float = float(divisor)
         self._fixed = precision is not None
 
     def init(self, y: Any) -> None:

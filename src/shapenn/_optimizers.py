@@ -203,10 +203,10 @@ class Optimizer(Registered):
 
     def __init__(self, learning_rate: float, decay: float) -> None:
         owner = type(self).__name__
-        self.learning_rate = nonnegative(owner, "learning_rate", learning_rate)
-        self.current_learning_rate = self.learning_rate
-        self.decay = nonnegative(owner, "decay", decay)
-        self.iterations = 0
+        self.learning_rate: float = nonnegative(owner, "learning_rate", learning_rate)
+        self.current_learning_rate: float = self.learning_rate
+        self.decay: float = nonnegative(owner, "decay", decay)
+        self.iterations: int = 0
         # Keyed by the layer object itself (layers hash by identity), so a deep copy of a model
         # and its optimizer keeps each state with its own layer's copy.
         self.state: dict[tuple[Layer, str], Any] = {}
@@ -279,7 +279,7 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, momentum: float = 0.0):
         super().__init__(learning_rate, decay)
-        self.momentum = nonnegative("SGD", "momentum", momentum)
+        self.momentum: float = nonnegative("SGD", "momentum", momentum)
 
     def init_state(self, param: Param) -> MomentumState:
         return MomentumState(np.zeros_like(param))
@@ -293,7 +293,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, epsilon: float = 1e-7):
         super().__init__(learning_rate, decay)
-        self.epsilon = nonnegative("Adagrad", "epsilon", epsilon)
+        self.epsilon: float = nonnegative("Adagrad", "epsilon", epsilon)
 
     def init_state(self, param: Param) -> CacheState:
         return CacheState(np.zeros_like(param))
@@ -313,8 +313,8 @@ class RMSprop(Optimizer):
         rho: float = 0.9,
     ) -> None:
         super().__init__(learning_rate, decay)
-        self.epsilon = nonnegative("RMSprop", "epsilon", epsilon)
-        self.rho = _fraction("RMSprop", "rho", rho)
+        self.epsilon: float = nonnegative("RMSprop", "epsilon", epsilon)
+        self.rho: float = _fraction("RMSprop", "rho", rho)
 
     def init_state(self, param: Param) -> CacheState:
         return CacheState(np.zeros_like(param))
@@ -336,9 +336,9 @@ class Adam(Optimizer):
         beta_2: float = 0.999,
     ) -> None:
         super().__init__(learning_rate, decay)
-        self.epsilon = nonnegative("Adam", "epsilon", epsilon)
-        self.beta_1 = _fraction("Adam", "beta_1", beta_1)
-        self.beta_2 = _fraction("Adam", "beta_2", beta_2)
+        self.epsilon: float = nonnegative("Adam", "epsilon", epsilon)
+        self.beta_1: float = _fraction("Adam", "beta_1", beta_1)
+        self.beta_2: float = _fraction("Adam", "beta_2", beta_2)
 
     def init_state(self, param: Param) -> AdamState:
         return AdamState(np.zeros_like(param), np.zeros_like(param))

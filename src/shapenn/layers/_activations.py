@@ -33,7 +33,10 @@ __all__ = [
     "tanh_forward",
 ]
 
-Values = Float[ArrayND, "*shape"]
+Values: TypeAlias = Float[ArrayND, "*shape"]
+#: An elementwise activation's kernels: forward, backward, and the cache backward reads.
+Kernels: TypeAlias = tuple[Callable[[Values], Values], Callable[[Values, Values], Values], str]
+
 #: A batch of any rank: (batch, features), (batch, channels, height, width), …
 Batch: TypeAlias = Float[ArrayND, "batch *features"]  # noqa: F821 - dims, not names
 
@@ -166,19 +169,21 @@ class _Elementwise(Layer):
     cached ``inputs`` or the cached ``output`` (whichever its derivative is written in)."""
 
     # (forward kernel, backward kernel, the cache the backward kernel reads: inputs or output)
-    kernels: ClassVar[tuple[Callable[[Values], Values], Callable[[Values, Values], Values], str]]
+    kernels: ClassVar[Kernels]
 
     def forward(self, inputs: Batch) -> Batch:
         """Apply the activation to every value; cache ``inputs`` and ``output``."""
         output = self.kernels[0](inputs)
-        self.inputs, self.output = inputs, output
+        self.inputs = inputs
+        self.output = output
         return output
 
     def backward(self, dvalues: Batch) -> Batch:
         """Multiply ``dvalues`` by the activation's derivative at the last forward."""
         _, backward, reads = self.kernels
-        self.dinputs = backward(dvalues, getattr(self, reads))
-        return self.dinputs
+        dinputs = backward(dvalues, getattr(self, reads))
+        self.dinputs = dinputs
+        return dinputs
 
 
 class ReLU(_Elementwise):
@@ -188,7 +193,7 @@ class ReLU(_Elementwise):
         forward: (batch, *features) → the same shape; backward likewise.
     """
 
-    kernels = (relu_forward, relu_backward, "inputs")
+    kernels: ClassVar[Kernels] = (relu_forward, relu_backward, "inputs")
 
 
 class Softmax(Layer):
@@ -201,13 +206,15 @@ class Softmax(Layer):
     def forward(self, inputs: Float[Array2D, "batch classes"]) -> Float[Array2D, "batch classes"]:
         """Each row's probabilities; cache ``inputs`` and ``output``."""
         output = softmax_forward(inputs)
-        self.inputs, self.output = inputs, output
+        self.inputs = inputs
+        self.output = output
         return output
 
     def backward(self, dvalues: Float[Array2D, "batch classes"]) -> Float[Array2D, "batch classes"]:
         """Multiply ``dvalues`` by each row's softmax Jacobian at the last forward."""
-        self.dinputs = softmax_backward(dvalues, self.output)
-        return self.dinputs
+        dinputs = softmax_backward(dvalues, self.output)
+        self.dinputs = dinputs
+        return dinputs
 
 
 class Sigmoid(_Elementwise):
@@ -217,7 +224,7 @@ class Sigmoid(_Elementwise):
         forward: (batch, *features) → the same shape; backward likewise.
     """
 
-    kernels = (sigmoid_forward, sigmoid_backward, "output")
+    kernels: ClassVar[Kernels] = (sigmoid_forward, sigmoid_backward, "output")
 
 
 class Tanh(_Elementwise):
@@ -227,7 +234,7 @@ class Tanh(_Elementwise):
         forward: (batch, *features) → the same shape; backward likewise.
     """
 
-    kernels = (tanh_forward, tanh_backward, "output")
+    kernels: ClassVar[Kernels] = (tanh_forward, tanh_backward, "output")
 
 
 class Linear(_Elementwise):
@@ -237,4 +244,4 @@ class Linear(_Elementwise):
         forward: (batch, *features) → the same shape; backward likewise.
     """
 
-    kernels = (identity_forward, identity_backward, "inputs")
+    kernels: ClassVar[Kernels] = (identity_forward, identity_backward, "inputs")

@@ -130,14 +130,18 @@ class Dense(Layer):
         bias_regularizer_l2: float = 0.0,
     ) -> None:
         sizes = [_positive("n_inputs", n_inputs), _positive("n_neurons", n_neurons)]
-        self.weight_regularizer_l1 = nonnegative(
+        self.weight_regularizer_l1: float = nonnegative(
             "Dense", "weight_regularizer_l1", weight_regularizer_l1
         )
-        self.weight_regularizer_l2 = nonnegative(
+        self.weight_regularizer_l2: float = nonnegative(
             "Dense", "weight_regularizer_l2", weight_regularizer_l2
         )
-        self.bias_regularizer_l1 = nonnegative("Dense", "bias_regularizer_l1", bias_regularizer_l1)
-        self.bias_regularizer_l2 = nonnegative("Dense", "bias_regularizer_l2", bias_regularizer_l2)
+        self.bias_regularizer_l1: float = nonnegative(
+            "Dense", "bias_regularizer_l1", bias_regularizer_l1
+        )
+        self.bias_regularizer_l2: float = nonnegative(
+            "Dense", "bias_regularizer_l2", bias_regularizer_l2
+        )
         float_dtype = _float_dtype(dtype)
         scale = nonnegative("Dense", "weight_scale", weight_scale)
         rng = np.random.default_rng(seed)
@@ -234,12 +238,15 @@ class Dense(Layer):
     def forward(self, inputs: Float[Array2D, "batch in"]) -> Float[Array2D, "batch out"]:
         """Compute ``inputs @ weights + biases`` and remember ``inputs`` for ``backward``."""
         output = dense_forward(inputs, self.weights, self.biases)
-        self.inputs, self.output = inputs, output
+        self.inputs = inputs
+        self.output = output
         return output
 
     def backward(self, dvalues: Float[Array2D, "batch out"]) -> Float[Array2D, "batch in"]:
         """Store ``dweights`` and ``dbiases``; return the gradient for the previous layer."""
-        dinputs, self.dweights, self.dbiases = dense_backward(dvalues, self.inputs, self.weights)
+        dinputs, dweights, dbiases = dense_backward(dvalues, self.inputs, self.weights)
+        self.dweights = dweights
+        self.dbiases = dbiases
         self._regularize()
         self.dinputs = dinputs
         return dinputs
@@ -247,7 +254,9 @@ class Dense(Layer):
     def backward_parameters(self, dvalues: Float[Array2D, "batch out"]) -> None:
         """``backward`` without the input gradient, which nobody needs for a first layer:
         a (batch, out) × (out, in) product saved. ``dinputs`` is left as it was."""
-        self.dweights, self.dbiases = dense_parameter_gradients(dvalues, self.inputs, self.weights)
+        dweights, dbiases = dense_parameter_gradients(dvalues, self.inputs, self.weights)
+        self.dweights = dweights
+        self.dbiases = dbiases
         self._regularize()
 
     def _regularize(self) -> None:

@@ -55,8 +55,8 @@ class Dropout(Layer):
     def __init__(self, rate: float, *, seed: int | np.random.Generator | None = None) -> None:
         if not (isinstance(rate, int | float | np.floating) and 0.0 <= rate < 1.0):
             raise ValueError(f"Dropout: rate must be in [0, 1), got {rate!r}")
-        self.rate = float(rate)
-        self.rng = np.random.default_rng(seed)
+        self.rate: float = float(rate)
+        self.rng: np.random.Generator = np.random.default_rng(seed)
         self.mask: Batch | None = None
 
     def __repr__(self) -> str:
@@ -68,16 +68,19 @@ class Dropout(Layer):
             output, mask = dropout_forward(inputs, self.rate, self.rng)
         else:
             output, mask = identity_forward(inputs), None
-        self.inputs, self.output, self.mask = inputs, output, mask
+        self.inputs = inputs
+        self.output = output
+        self.mask = mask
         return output
 
     def backward(self, dvalues: Batch) -> Batch:
         """The gradient where values were kept (all of it outside training)."""
         if self.mask is None:  # not in training: the identity
-            self.dinputs = identity_backward(dvalues, self.inputs)
+            dinputs = identity_backward(dvalues, self.inputs)
         else:
-            self.dinputs = dropout_backward(dvalues, self.mask)
-        return self.dinputs
+            dinputs = dropout_backward(dvalues, self.mask)
+        self.dinputs = dinputs
+        return dinputs
 
     def get_state(self) -> dict[str, JSONValue]:
         """The random generator's state, so resumed training draws the same masks."""

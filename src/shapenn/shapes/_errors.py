@@ -192,7 +192,8 @@ class LabelError(ValueError):
     """
 
     def __init__(self, message: str, *, where: str | None = None) -> None:
-        self.message, self.where = message, where
+        self.message: str = message
+        self.where: str | None = where
         super().__init__(f"{where}: {message}" if where else message)
 
     def located_at(self, where: str) -> "LabelError":
