@@ -7,9 +7,6 @@ got and how to fix it.
 
 from . import datasets as datasets
 from . import shapes as shapes
-from ._gradcheck import GradcheckError as GradcheckError
-from ._gradcheck import GradcheckResult as GradcheckResult
-from ._gradcheck import gradcheck as gradcheck
 from ._io import ModelFileError as ModelFileError
 from ._io import load as load
 from ._io import save as save
@@ -46,6 +43,9 @@ from .shapes import ShapeError as ShapeError
 from .shapes import checks as checks
 from .shapes import checks_enabled as checks_enabled
 from .shapes import shapechecked as shapechecked
+from .testing._gradcheck import GradcheckError as GradcheckError
+from .testing._gradcheck import GradcheckResult as GradcheckResult
+from .testing._gradcheck import gradcheck as gradcheck
 
 __version__ = "0.1.0"
 

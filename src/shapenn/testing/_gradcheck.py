@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._model import Model
-from .layers import Layer
+from .._model import Model
+from ..layers import Layer
 
 __all__ = ["GradcheckError", "GradcheckResult", "gradcheck"]
 
@@ -46,12 +46,15 @@ class GradcheckResult:
         return max(self.errors.values(), default=0.0)
 
     def __str__(self) -> str:
-        width = max((len(name) for name in self.errors), default=0)
-        lines = [
-            f"{name.ljust(width)}  {error:.2e}  {'ok' if error <= self.tolerance else 'FAIL'}"
+        """A table: each gradient, its error, the tolerance and the verdict."""
+        width = max([len(name) for name in self.errors] + [len("gradient")])
+        rows = [f"  {'gradient'.ljust(width)}  error     tolerance  verdict"]
+        rows += [
+            f"  {name.ljust(width)}  {error:.2e}  {self.tolerance:.2e}   "
+            f"{'ok' if error <= self.tolerance else 'FAIL'}"
             for name, error in self.errors.items()
         ]
-        return "\n".join(lines)
+        return "\n".join(rows)
 
 
 def _to_float64(layers: list[Layer]) -> None:
@@ -123,6 +126,7 @@ def gradcheck(
         result = gradcheck(Dense(3, 2, seed=0), np.random.default_rng(0).normal(size=(4, 3)))
         assert result.ok
     """
+    __tracebackhide__ = True  # pytest: a failure shows the caller's line and the table
     rng = np.random.default_rng(seed)
     inputs = np.array(X, dtype=np.float64, order="C")
     checked: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
@@ -170,5 +174,8 @@ def gradcheck(
         errors[label] = _relative(analytic.reshape(-1)[entries], numeric)
     result = GradcheckResult(errors, tolerance)
     if raise_on_failure and not result.ok:
-        raise GradcheckError(f"gradients disagree with finite differences:\n{result}")
+        failed = sum(error > tolerance for error in errors.values())
+        raise GradcheckError(
+            f"{failed} of {len(errors)} gradients disagree with finite differences:\n{result}"
+        ).with_traceback(None) from None
     return result
