@@ -86,3 +86,37 @@ def test_gradients_are_found_in_one_place() -> None:
         or "'d' +" in path.read_text(encoding="utf-8")
     ]
     assert spelled == ["shapenn.layers._layer"]
+
+
+def _shape_line(method: object) -> str:
+    """What a checked method's docstring says of its shapes, worked out from its annotations."""
+    from shapenn.shapes._dims import render_spec, specs_of
+
+    checker = method.__shapenn_checker__  # type: ignore[attr-defined]
+
+    def text(hint: object) -> str:
+        return " or ".join(render_spec(s, {}) for s in specs_of(hint))
+
+    arrays = [a for a in checker.arguments if specs_of(checker.hints[a])]
+    line = "Shape: " + ", ".join(f"{a} {text(checker.hints[a])}" for a in arrays)
+    if checker.returns is not None and specs_of(checker.returns):
+        line += f" → {text(checker.returns)}"
+    return line
+
+
+def test_docstrings_say_the_shapes_the_annotations_say() -> None:
+    # Hover in an editor shows the docstring, not the dims of a jaxtyping annotation, so each
+    # checked public method states its shapes there; this keeps the two in agreement.
+    checked = [
+        (cls, name, member)
+        for table in _TABLES.values()
+        for cls in table.values()
+        if cls.__module__.startswith("shapenn")
+        for klass in cls.__mro__
+        if klass.__module__.startswith("shapenn")
+        for name, member in vars(klass).items()
+        if getattr(member, "__shapenn_checker__", None) is not None
+    ]
+    assert len(checked) >= 20
+    for cls, name, member in checked:
+        assert _shape_line(member) in (inspect.getdoc(member) or ""), f"{cls.__name__}.{name}"

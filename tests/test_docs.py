@@ -35,6 +35,7 @@ PAGES = [
     "shape-errors.md",
     "custom-layers.md",
     "saving.md",
+    "testing.md",
     "benchmarks.md",
     "api.md",
 ]

@@ -344,11 +344,19 @@ class CategoricalCrossentropy(Loss):
         return check_class_targets(y, samples, outputs, dtype, where=where, loss=name)
 
     def forward(self, y_pred: Probabilities, y_true: ClassTargets) -> SampleLosses:
+        """Per-sample losses.
+
+        Shape: y_pred (batch, classes), y_true (batch,) or (batch, classes) → (batch,)
+        """
         if (labels := _sparse(y_true)) is not None:
             return categorical_crossentropy_sparse(y_pred, labels)
         return categorical_crossentropy_onehot(y_pred, cast(OneHot, y_true))
 
     def backward(self, y_pred: Probabilities, y_true: ClassTargets) -> Probabilities:
+        """The gradient of the mean loss with respect to ``y_pred``, kept as ``dinputs``.
+
+        Shape: y_pred (batch, classes), y_true (batch,) or (batch, classes) → (batch, classes)
+        """
         if (labels := _sparse(y_true)) is not None:
             dinputs = categorical_crossentropy_sparse_backward(y_pred, labels)
         else:
@@ -377,9 +385,17 @@ class BinaryCrossentropy(Loss):
         )
 
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
+        """Per-sample losses.
+
+        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch,)
+        """
         return binary_crossentropy(y_pred, y_true)
 
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
+        """The gradient of the mean loss with respect to ``y_pred``, kept as ``dinputs``.
+
+        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch, outputs)
+        """
         dinputs = binary_crossentropy_backward(y_pred, y_true)
         self.dinputs = dinputs
         return dinputs
@@ -393,9 +409,17 @@ class MeanSquaredError(Loss):
     """
 
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
+        """Per-sample losses.
+
+        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch,)
+        """
         return mean_squared_error(y_pred, y_true)
 
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
+        """The gradient of the mean loss with respect to ``y_pred``, kept as ``dinputs``.
+
+        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch, outputs)
+        """
         dinputs = mean_squared_error_backward(y_pred, y_true)
         self.dinputs = dinputs
         return dinputs
@@ -409,9 +433,17 @@ class MeanAbsoluteError(Loss):
     """
 
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
+        """Per-sample losses.
+
+        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch,)
+        """
         return mean_absolute_error(y_pred, y_true)
 
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
+        """The gradient of the mean loss with respect to ``y_pred``, kept as ``dinputs``.
+
+        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch, outputs)
+        """
         dinputs = mean_absolute_error_backward(y_pred, y_true)
         self.dinputs = dinputs
         return dinputs
@@ -441,7 +473,10 @@ class SoftmaxCategoricalCrossentropy:
         return "SoftmaxCategoricalCrossentropy()"
 
     def forward(self, inputs: Probabilities, y_true: ClassTargets) -> float:
-        """Softmax the logits into ``output`` and return the mean cross-entropy."""
+        """Softmax the logits into ``output`` and return the mean cross-entropy.
+
+        Shape: inputs (batch, classes), y_true (batch,) or (batch, classes)
+        """
         probabilities = softmax_forward(inputs)
         loss = self.loss.calculate(probabilities, y_true)
         self.inputs = inputs
@@ -449,7 +484,10 @@ class SoftmaxCategoricalCrossentropy:
         return loss
 
     def backward(self, dvalues: Probabilities, y_true: ClassTargets) -> Probabilities:
-        """Gradient w.r.t. the logits; ``dvalues`` are the softmax outputs of ``forward``."""
+        """Gradient w.r.t. the logits; ``dvalues`` are the softmax outputs of ``forward``.
+
+        Shape: dvalues (batch, classes), y_true (batch,) or (batch, classes) → (batch, classes)
+        """
         dinputs = softmax_crossentropy_backward(dvalues, y_true)
         self.dinputs = dinputs
         return dinputs

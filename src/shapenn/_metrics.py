@@ -103,6 +103,10 @@ class CategoricalAccuracy(Accuracy):
     """Argmax accuracy for integer labels (batch,) or one-hot targets (batch, classes)."""
 
     def calculate(self, y_pred: Probabilities, y_true: ClassTargets) -> float:
+        """The fraction of rows whose largest prediction is the true class.
+
+        Shape: y_pred (batch, classes), y_true (batch,) or (batch, classes)
+        """
         if (labels := _sparse(y_true)) is not None:
             return categorical_accuracy_sparse(y_pred, labels)
         return categorical_accuracy_onehot(y_pred, cast(OneHot, y_true))
@@ -115,6 +119,10 @@ class BinaryAccuracy(Accuracy):
         self.threshold: float = float(threshold)
 
     def calculate(self, y_pred: Predictions, y_true: Targets) -> float:
+        """The fraction of outputs on the right side of ``threshold``.
+
+        Shape: y_pred (batch, outputs), y_true (batch, outputs)
+        """
         return binary_accuracy(y_pred, y_true, self.threshold)
 
 
@@ -136,6 +144,10 @@ class RegressionAccuracy(Accuracy):
             self.precision = float(np.std(y)) / self.divisor
 
     def calculate(self, y_pred: Predictions, y_true: Targets) -> float:
+        """The fraction of outputs within ``precision`` of the target.
+
+        Shape: y_pred (batch, outputs), y_true (batch, outputs)
+        """
         if self.precision is None:
             raise RuntimeError(
                 "RegressionAccuracy: precision is not set; call init(y) with the training "

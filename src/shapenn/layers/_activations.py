@@ -172,14 +172,20 @@ class _Elementwise(Layer):
     kernels: ClassVar[Kernels]
 
     def forward(self, inputs: Batch) -> Batch:
-        """Apply the activation to every value; cache ``inputs`` and ``output``."""
+        """Apply the activation to every value; cache ``inputs`` and ``output``.
+
+        Shape: inputs (batch, *features) → (batch, *features)
+        """
         output = self.kernels[0](inputs)
         self.inputs = inputs
         self.output = output
         return output
 
     def backward(self, dvalues: Batch) -> Batch:
-        """Multiply ``dvalues`` by the activation's derivative at the last forward."""
+        """Multiply ``dvalues`` by the activation's derivative at the last forward.
+
+        Shape: dvalues (batch, *features) → (batch, *features)
+        """
         _, backward, reads = self.kernels
         dinputs = backward(dvalues, getattr(self, reads))
         self.dinputs = dinputs
@@ -204,14 +210,20 @@ class Softmax(Layer):
     """
 
     def forward(self, inputs: Float[Array2D, "batch classes"]) -> Float[Array2D, "batch classes"]:
-        """Each row's probabilities; cache ``inputs`` and ``output``."""
+        """Each row's probabilities; cache ``inputs`` and ``output``.
+
+        Shape: inputs (batch, classes) → (batch, classes)
+        """
         output = softmax_forward(inputs)
         self.inputs = inputs
         self.output = output
         return output
 
     def backward(self, dvalues: Float[Array2D, "batch classes"]) -> Float[Array2D, "batch classes"]:
-        """Multiply ``dvalues`` by each row's softmax Jacobian at the last forward."""
+        """Multiply ``dvalues`` by each row's softmax Jacobian at the last forward.
+
+        Shape: dvalues (batch, classes) → (batch, classes)
+        """
         dinputs = softmax_backward(dvalues, self.output)
         self.dinputs = dinputs
         return dinputs

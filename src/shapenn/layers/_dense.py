@@ -236,14 +236,20 @@ class Dense(Layer):
         ) + regularization_penalty(self.biases, self.bias_regularizer_l1, self.bias_regularizer_l2)
 
     def forward(self, inputs: Float[Array2D, "batch in"]) -> Float[Array2D, "batch out"]:
-        """Compute ``inputs @ weights + biases`` and remember ``inputs`` for ``backward``."""
+        """Compute ``inputs @ weights + biases`` and remember ``inputs`` for ``backward``.
+
+        Shape: inputs (batch, in) → (batch, out)
+        """
         output = dense_forward(inputs, self.weights, self.biases)
         self.inputs = inputs
         self.output = output
         return output
 
     def backward(self, dvalues: Float[Array2D, "batch out"]) -> Float[Array2D, "batch in"]:
-        """Store ``dweights`` and ``dbiases``; return the gradient for the previous layer."""
+        """Store ``dweights`` and ``dbiases``; return the gradient for the previous layer.
+
+        Shape: dvalues (batch, out) → (batch, in)
+        """
         dinputs, dweights, dbiases = dense_backward(dvalues, self.inputs, self.weights)
         self.dweights = dweights
         self.dbiases = dbiases
@@ -253,7 +259,10 @@ class Dense(Layer):
 
     def backward_parameters(self, dvalues: Float[Array2D, "batch out"]) -> None:
         """``backward`` without the input gradient, which nobody needs for a first layer:
-        a (batch, out) × (out, in) product saved. ``dinputs`` is left as it was."""
+        a (batch, out) × (out, in) product saved. ``dinputs`` is left as it was.
+
+        Shape: dvalues (batch, out)
+        """
         dweights, dbiases = dense_parameter_gradients(dvalues, self.inputs, self.weights)
         self.dweights = dweights
         self.dbiases = dbiases

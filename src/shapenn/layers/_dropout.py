@@ -63,7 +63,10 @@ class Dropout(Layer):
         return f"Dropout({self.rate:g})"
 
     def forward(self, inputs: Batch) -> Batch:
-        """Drop values in training; pass ``inputs`` through unchanged otherwise."""
+        """Drop values in training; pass ``inputs`` through unchanged otherwise.
+
+        Shape: inputs (batch, *features) → (batch, *features)
+        """
         if self.training and self.rate:
             output, mask = dropout_forward(inputs, self.rate, self.rng)
         else:
@@ -74,7 +77,10 @@ class Dropout(Layer):
         return output
 
     def backward(self, dvalues: Batch) -> Batch:
-        """The gradient where values were kept (all of it outside training)."""
+        """The gradient where values were kept (all of it outside training).
+
+        Shape: dvalues (batch, *features) → (batch, *features)
+        """
         if self.mask is None:  # not in training: the identity
             dinputs = identity_backward(dvalues, self.inputs)
         else:

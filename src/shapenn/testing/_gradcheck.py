@@ -22,6 +22,9 @@ class GradcheckError(AssertionError):
     """An analytic gradient disagrees with finite differences."""
 
 
+GradcheckError.__module__ = "shapenn"  # shown as shapenn.GradcheckError, where it is imported
+
+
 @dataclass(frozen=True)
 class GradcheckResult:
     """The largest error of each checked gradient, relative to that gradient's largest entry.
@@ -175,7 +178,9 @@ def gradcheck(
     result = GradcheckResult(errors, tolerance)
     if raise_on_failure and not result.ok:
         failed = sum(error > tolerance for error in errors.values())
+        noun = "gradient" if len(errors) == 1 else "gradients"
+        verb = "disagrees" if failed == 1 else "disagree"
         raise GradcheckError(
-            f"{failed} of {len(errors)} gradients disagree with finite differences:\n{result}"
+            f"{failed} of {len(errors)} {noun} {verb} with finite differences:\n{result}"
         ).with_traceback(None) from None
     return result
