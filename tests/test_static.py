@@ -150,3 +150,20 @@ def test_the_install_is_visible_to_static_checkers() -> None:
     # The README installs with `pip install -e .`: with the src layout, that is a plain path
     # entry in a .pth file, which mypy and pyright both follow.
     assert Path(sn.__file__).parent.parent.name == "src"
+
+
+def test_pyright_verifytypes_scores_at_least_95_percent(tmp_path: Path) -> None:
+    beside = Path(sys.executable).parent / "pyright"
+    binary = str(beside) if beside.exists() else shutil.which("pyright")
+    assert binary is not None
+    result = subprocess.run(
+        [binary, "--pythonpath", sys.executable, "--verifytypes", "shapenn", "--ignoreexternal"],
+        cwd=tmp_path,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    score = re.search(r"Type completeness score: ([\d.]+)%", result.stdout)
+    assert score is not None, result.stdout
+    assert float(score[1]) >= 95.0, result.stdout

@@ -30,10 +30,10 @@ import numpy as np
 try:
     from hypothesis import strategies as st
     from hypothesis.extra import numpy as hnp
-except ImportError as err:  # pragma: no cover - the extra is not installed
+except ImportError:  # pragma: no cover - the extra is not installed
     raise ImportError(
         "shapenn.testing.strategies needs hypothesis: pip install 'shapenn[testing]'"
-    ) from err
+    ) from None
 
 from .._model import Model
 from ..layers import Layer
