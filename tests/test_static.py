@@ -43,6 +43,22 @@ def _environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("MYPYPATH", "PYTHONPATH")}
 
 
+def _run(args: list[str], folder: Path) -> str:
+    """Run a checker in ``folder`` with no MYPYPATH or PYTHONPATH; return what it printed."""
+    result = subprocess.run(
+        args, cwd=folder, env=_environment(), capture_output=True, text=True, check=False
+    )
+    return result.stdout
+
+
+def _pyright_command() -> list[str]:
+    beside = Path(sys.executable).parent / "pyright"  # the environment's own, first
+    binary = str(beside) if beside.exists() else shutil.which("pyright")
+    assert binary is not None
+    # --pythonpath: the interpreter an activated environment or an editor would give it.
+    return [binary, "--pythonpath", sys.executable]
+
+
 @pytest.fixture(scope="module")
 def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The scripts copied to a folder outside the repo."""
@@ -53,44 +69,26 @@ def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _mypy(folder: Path) -> set[tuple[str, int, str]]:
-    result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "."],
-        cwd=folder,
-        env=_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    output = _run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "."], folder)
     found = set()
-    for line in result.stdout.splitlines():
+    for line in output.splitlines():
         if match := MYPY_LINE.match(line):
             found.add((match["file"], int(match["line"]), match["rule"]))
-    assert "Cannot find implementation" not in result.stdout, result.stdout
+    assert "Cannot find implementation" not in output, output
     return found
 
 
 def _pyright(folder: Path) -> set[tuple[str, int, str]]:
-    beside = Path(sys.executable).parent / "pyright"  # the environment's own, first
-    binary = str(beside) if beside.exists() else shutil.which("pyright")
-    assert binary is not None
-    result = subprocess.run(
-        # --pythonpath: the interpreter an activated environment or an editor would give it.
-        [binary, "--pythonpath", sys.executable, "."],
-        cwd=folder,
-        env=_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    output = _run([*_pyright_command(), "."], folder)
     found = set()
-    lines = result.stdout.splitlines()
+    lines = output.splitlines()
     for index, line in enumerate(lines):
         if match := PYRIGHT_LINE.match(line):
             rule = next(
                 (r["rule"] for text in lines[index:] if (r := PYRIGHT_RULE.search(text))), "?"
             )
             found.add((match["file"], int(match["line"]), rule))
-    assert 'Import "shapenn" could not be resolved' not in result.stdout, result.stdout
+    assert 'Import "shapenn" could not be resolved' not in output, output
     return found
 
 
@@ -153,17 +151,7 @@ def test_the_install_is_visible_to_static_checkers() -> None:
 
 
 def test_pyright_verifytypes_scores_at_least_95_percent(tmp_path: Path) -> None:
-    beside = Path(sys.executable).parent / "pyright"
-    binary = str(beside) if beside.exists() else shutil.which("pyright")
-    assert binary is not None
-    result = subprocess.run(
-        [binary, "--pythonpath", sys.executable, "--verifytypes", "shapenn", "--ignoreexternal"],
-        cwd=tmp_path,
-        env=_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    score = re.search(r"Type completeness score: ([\d.]+)%", result.stdout)
-    assert score is not None, result.stdout
-    assert float(score[1]) >= 95.0, result.stdout
+    output = _run([*_pyright_command(), "--verifytypes", "shapenn", "--ignoreexternal"], tmp_path)
+    score = re.search(r"Type completeness score: ([\d.]+)%", output)
+    assert score is not None, output
+    assert float(score[1]) >= 95.0, output
