@@ -17,6 +17,9 @@ def _name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+KNOWN = {_name(p) for p in MODULES}
+
+
 def _imports(path: Path) -> set[str]:
     """The shapenn modules ``path`` imports at module level (not inside functions)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -31,12 +34,12 @@ def _imports(path: Path) -> set[str]:
             else:
                 module = node.module or ""
             if module.startswith("shapenn"):
-                found.add(module)
-                found.update(f"{module}.{alias.name}" for alias in node.names)
+                # `from . import _init` imports the submodule; `from .x import Y`, module x.
+                submodules = {f"{module}.{alias.name}" for alias in node.names} & KNOWN
+                found.update(submodules or {module})
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("shapenn"))
-    known = {_name(p) for p in MODULES}
-    return {m for m in found if m in known and m != _name(path)}
+    return {m for m in found if m in KNOWN and m != _name(path)}
 
 
 def test_only_the_dim_model_reads_jaxtyping_internals() -> None:

@@ -18,11 +18,13 @@ crash mid-save leaves the old file intact, and ``save`` never leaves a file ``lo
 """
 
 import hashlib
+import io
 import json
+import math
 import os
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +36,7 @@ from ._model import Model
 from ._optimizers import Optimizer
 from ._registry import Registered, lookup, registered_name
 from .layers import Layer
+from .layers._init import uninitialized
 
 __all__ = ["FORMAT", "VERSION", "ModelFileError", "load", "save"]
 
@@ -141,55 +144,133 @@ def _fail(path: Path, reason: str) -> ModelFileError:
     return ModelFileError(f"{path}: {reason}")
 
 
-def _read(path: Path) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+# Sanity limits a hostile file cannot talk its way past: the architecture record is small, and
+# no array or archive is read beyond what the caller allows (``max_bytes``).
+MAX_HEADER_BYTES = 1 << 24  # 16 MiB of JSON describes any sane model many times over
+MAX_BYTES = 1 << 32  # 4 GiB of arrays by default
+_NPY_HEADER_MAX = 1 << 16  # a .npy header is 64-byte aligned and short; allow generously
+_DTYPES = {"float32", "float64", "uint8"}
+
+
+def _describe_foreign(head: bytes) -> str:
+    """What a file that is not a zip archive looks like, for the error message."""
+    if head.startswith(b"\x93NUMPY"):
+        return "it is a single NumPy array (.npy); models are written by sn.save as .npz archives"
+    if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
+        return "it holds pickled objects, which shapenn never loads"
+    if not head:
+        return "it is empty"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "it is not a zip archive"
+    return "it is a text file, not a zip archive"
+
+
+def _read_npy(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> Any:
+    """One ``.npy`` member, read into a preallocated array: memory is the array's own size,
+    known from the member's header and checked against ``limit`` before anything is read."""
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, fortran, dtype = read_header(member, max_header_size=_NPY_HEADER_MAX)
+        if dtype.hasobject or dtype.name not in _DTYPES:
+            raise _fail(path, f"`{info.filename}` holds {dtype} values, which no model has")
+        count = math.prod(shape)
+        if count * dtype.itemsize > limit or info.file_size > count * dtype.itemsize + (
+            _NPY_HEADER_MAX + 16
+        ):
+            raise _fail(path, f"`{info.filename}` declares {shape} {dtype}: too large to load")
+        array = np.empty(shape, dtype=dtype, order="F" if fortran else "C")
+        view = array.reshape(-1, order="A").data.cast("B")
+        if cast(io.BufferedIOBase, member).readinto(view) != view.nbytes or member.read(1):
+            raise _fail(path, f"`{info.filename}` is truncated or has trailing bytes")
+    return array
+
+
+def _read(path: Path, max_bytes: int) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+    if path.is_dir():
+        raise _fail(path, "it is a folder, not a model file")
     if not path.is_file():
         raise _fail(path, "no such file")
-    try:
-        with path.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
-            contents = {key: archive[key] for key in archive.files}
-    except (zipfile.BadZipFile, EOFError, OSError) as err:
-        raise _fail(path, f"not a shapenn model file (unreadable archive: {err})") from None
-    except ValueError as err:  # e.g. pickled objects, which shapenn never reads
-        reason = (
-            "it holds pickled objects, which shapenn never loads" if "pickle" in str(err) else err
-        )
-        raise _fail(path, f"not a shapenn model file ({reason})") from None
-    if _HEADER not in contents:
+    with path.open("rb") as handle:
+        head = handle.read(8)
+        if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+            raise _fail(path, f"not a shapenn model file ({_describe_foreign(head)})")
+        handle.seek(0)
+        try:
+            with zipfile.ZipFile(handle) as archive:
+                return _read_archive(path, archive, max_bytes)
+        except ModelFileError:
+            raise
+        except MemoryError:
+            raise _fail(path, "not enough memory to read it") from None
+        except Exception as err:  # zipfile, zlib and struct raise a dozen types on bad bytes
+            raise _fail(path, f"the archive is damaged or truncated ({err})") from None
+
+
+def _read_archive(
+    path: Path, archive: zipfile.ZipFile, max_bytes: int
+) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+    infos = archive.infolist()
+    names = [info.filename for info in infos]
+    if len(set(names)) != len(names):
+        raise _fail(path, "the archive holds two members of one name")
+    members = {name.removesuffix(".npy"): info for name, info in zip(names, infos, strict=True)}
+    if _HEADER not in members:
         raise _fail(path, "not a shapenn model file (no architecture record)")
-    text = contents.pop(_HEADER).tobytes()
-    digest = contents.pop(_DIGEST, np.zeros(0, np.uint8)).tobytes()
+    if members[_HEADER].file_size > MAX_HEADER_BYTES:
+        raise _fail(path, "the architecture record is too large to be a model's")
+    text = _read_npy(path, archive, members[_HEADER], MAX_HEADER_BYTES).tobytes()
+    digest = _read_npy(path, archive, members[_DIGEST], 64).tobytes() if _DIGEST in members else b""
     try:
         header = json.loads(text.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise _fail(path, f"the architecture record is corrupted ({err})") from None
+        raise _fail(path, f"the architecture record is corrupted ({type(err).__name__})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise _fail(path, "not a shapenn model file (unknown format)")
     version = header.get("version")
     if version != VERSION:
+        shown = version if isinstance(version, int) else "unknown"
         raise _fail(
             path,
-            f"written in format version {version}, but this shapenn reads version {VERSION}: "
-            "use the shapenn version that wrote it",
+            f"written in format version {shown}, but this shapenn reads version {VERSION}: "
+            "load it with the shapenn version that wrote it",
         )
     if digest != hashlib.sha256(text).hexdigest().encode("ascii"):
         raise _fail(
             path, "the architecture record does not match its checksum: the file was modified"
         )
-    return header, contents
-
-
-def _check_arrays(path: Path, header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> None:
     declared = header.get("arrays")
     if not isinstance(declared, dict):
         raise _fail(path, "the architecture record lists no arrays")
-    missing = sorted(set(declared) - set(arrays))
-    extra = sorted(set(arrays) - set(declared))
+    stored = set(members) - {_HEADER, _DIGEST}
+    missing, extra = sorted(set(declared) - stored), sorted(stored - set(declared))
     if missing or extra:
         raise _fail(
             path, f"arrays do not match the architecture (missing {missing}, extra {extra})"
         )
+    budget = max_bytes
+    arrays = {}
+    for key in declared:
+        array = _read_npy(path, archive, members[key], budget)
+        budget -= array.nbytes
+        arrays[key] = array
+    _check_arrays(path, declared, arrays)
+    return header, arrays
+
+
+def _check_arrays(
+    path: Path, declared: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]
+) -> None:
     for key, spec in declared.items():
         array = arrays[key]
+        if not isinstance(spec, dict):
+            raise _fail(path, f"the architecture record's entry for `{key}` is malformed")
         if list(array.shape) != spec.get("shape") or str(array.dtype) != spec.get("dtype"):
             raise _fail(
                 path,
@@ -268,8 +349,13 @@ def _restore_optimizer(
     return optimizer
 
 
-def load(path: str | os.PathLike[str]) -> Model:
+def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Model:
     """Read a model written by ``save``; every byte is checked before the model is built.
+
+    Args:
+        path: the file.
+        max_bytes: the most array data to read (4 GiB by default): a file that declares more
+            is refused before anything is allocated.
 
     Raises:
         ModelFileError: the file is missing, truncated, modified, not a shapenn model, of
@@ -277,13 +363,15 @@ def load(path: str | os.PathLike[str]) -> Model:
             half-loaded: either a whole model or an error.
     """
     source = Path(path)
-    header, arrays = _read(source)
-    _check_arrays(source, header, arrays)
+    header, arrays = _read(source, max_bytes)
     try:
-        return _restore(source, header, arrays)
+        with uninitialized():  # layers are built without drawing weights the file replaces
+            return _restore(source, header, arrays)
     except ModelFileError:
         raise
-    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as err:
+    except MemoryError:
+        raise _fail(source, "its layers would not fit in memory") from None
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError, OverflowError) as err:
         # A record that passed the checksums but not the schema: written by hand or by a bug.
         reason = f"{type(err).__name__}: {err}"
         raise _fail(source, f"the architecture record is malformed ({reason})") from None

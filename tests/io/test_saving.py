@@ -85,7 +85,7 @@ def test_a_crash_mid_save_leaves_the_old_file_intact(
 def test_a_truncated_file_is_refused(tmp_path: Path) -> None:
     path = sn.save(model(), tmp_path / "m.npz")
     path.write_bytes(path.read_bytes()[:300])
-    with pytest.raises(sn.ModelFileError, match="not a shapenn model file"):
+    with pytest.raises(sn.ModelFileError, match="the archive is damaged or truncated"):
         sn.load(path)
 
 

@@ -9,6 +9,7 @@ from jaxtyping import Float
 
 from ..shapes import Array2D, ShapeError, shapechecked
 from ..shapes._errors import nonnegative
+from . import _init as init
 from ._layer import Layer
 from ._regularization import regularization_gradient, regularization_penalty
 
@@ -145,10 +146,11 @@ class Dense(Layer):
         float_dtype = _float_dtype(dtype)
         scale = nonnegative("Dense", "weight_scale", weight_scale)
         rng = np.random.default_rng(seed)
-        self.weights = (scale * rng.standard_normal(sizes)).astype(float_dtype)
-        self.biases = np.zeros((1, sizes[1]), dtype=float_dtype)
-        self.dweights: Float[Array2D, "in out"] = np.zeros_like(self.weights)
-        self.dbiases: Float[Array2D, "1 out"] = np.zeros_like(self.biases)
+        self.weights = init.normal(sizes, scale, rng, float_dtype)
+        self.biases = init.zeros((1, sizes[1]), float_dtype)
+        # Gradients start at zero even when built to be loaded: they are read before backward.
+        self.dweights: Float[Array2D, "in out"] = np.zeros(sizes, float_dtype)
+        self.dbiases: Float[Array2D, "1 out"] = np.zeros((1, sizes[1]), float_dtype)
 
     @classmethod
     def from_arrays(
@@ -190,15 +192,16 @@ class Dense(Layer):
             _dense_parameters(w, b)
         except ShapeError as err:
             raise err.located_at(f"{cls.__name__}.from_arrays").with_traceback(None) from None
-        layer = cls(
-            w.shape[0],
-            w.shape[1],
-            dtype=float_dtype,
-            weight_regularizer_l1=weight_regularizer_l1,
-            weight_regularizer_l2=weight_regularizer_l2,
-            bias_regularizer_l1=bias_regularizer_l1,
-            bias_regularizer_l2=bias_regularizer_l2,
-        )
+        with init.uninitialized():  # the weights are these arrays: draw none
+            layer = cls(
+                w.shape[0],
+                w.shape[1],
+                dtype=float_dtype,
+                weight_regularizer_l1=weight_regularizer_l1,
+                weight_regularizer_l2=weight_regularizer_l2,
+                bias_regularizer_l1=bias_regularizer_l1,
+                bias_regularizer_l2=bias_regularizer_l2,
+            )
         layer.weights, layer.biases = w, b
         layer.dweights, layer.dbiases = np.zeros_like(w), np.zeros_like(b)
         return layer

@@ -1,0 +1,45 @@
+"""Initial parameter values, and a way to skip them when they are about to be replaced.
+
+Loading a model and ``Dense.from_arrays`` build a layer and then set its parameters from
+arrays; drawing random weights first would be wasted work, and for a file declaring a huge
+layer, a way to allocate gigabytes before the file is refused. Inside ``uninitialized()`` the
+initializers return uninitialized memory of the right shape: the pages are never touched, so
+the operating system never commits them.
+"""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import numpy as np
+
+__all__ = ["normal", "uninitialized", "zeros"]
+
+_SKIP: ContextVar[bool] = ContextVar("shapenn_uninitialized", default=False)
+
+
+@contextmanager
+def uninitialized() -> Iterator[None]:
+    """Build layers whose parameters are set right after (this thread or task only)."""
+    token = _SKIP.set(True)
+    try:
+        yield
+    finally:
+        _SKIP.reset(token)
+
+
+def normal(
+    shape: Sequence[int], scale: float, rng: np.random.Generator, dtype: np.dtype[Any]
+) -> np.ndarray[Any, np.dtype[Any]]:
+    """``scale · N(0, 1)`` in ``dtype``, drawn in float64 (the book's draws) and cast once."""
+    if _SKIP.get():
+        return np.empty(shape, dtype=dtype)
+    return (scale * rng.standard_normal(shape)).astype(dtype)
+
+
+def zeros(shape: Sequence[int], dtype: np.dtype[Any]) -> np.ndarray[Any, np.dtype[Any]]:
+    """Zeros in ``dtype`` (uninitialized inside ``uninitialized()``)."""
+    if _SKIP.get():
+        return np.empty(shape, dtype=dtype)
+    return np.zeros(shape, dtype=dtype)
