@@ -23,11 +23,18 @@ def write_atomically(
     """Call ``write(handle)`` on a temporary file, then atomically replace ``path`` with it.
 
     With ``verify``, the temporary file is first read back with ``verify(path)``; if that
-    raises, the target is left as it was and the error propagates.
+    raises, the target is left as it was and the error propagates. A symbolic link is written
+    through: the file it points to is replaced, and the link stays. Temporary files left by
+    writers that were killed (their process is gone) are removed on the way.
+
+    Raises:
+        IsADirectoryError, FileNotFoundError, PermissionError: with a message that says which
+            path and what to do, before anything is written.
     """
-    target = Path(path)
+    target = _writable(Path(path))
+    _remove_stale(target)
     descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent
     )
     try:
         # mkstemp makes the file private (0600); the file gets the mode a plain open would.
@@ -43,7 +50,45 @@ def write_atomically(
         Path(temporary).unlink(missing_ok=True)
         raise
     _fsync_directory(target.parent)
+    return Path(path)
+
+
+def _writable(path: Path) -> Path:
+    """The file to write for ``path`` (a link's target), or a clear error why it cannot be."""
+    target = path.resolve() if path.is_symlink() else path
+    if target.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name in it")
+    folder = target.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"cannot write {path}: the folder {folder} does not exist; create it first"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write {path}: the folder {folder} is not writable")
     return target
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove ``.<name>.<pid>.*.tmp`` files in ``target``'s folder whose writer is gone."""
+    prefix = f".{target.name}."
+    try:
+        leftovers = [p for p in target.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return
+    for leftover in leftovers:
+        pid = leftover.name[len(prefix) :].split(".", 1)[0]
+        if leftover.suffix == ".tmp" and pid.isdigit() and not _alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive, and not ours to judge
+        return True
+    return True
 
 
 def _file_mode(target: Path) -> int:

@@ -9,13 +9,22 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeAlias, cast
 
 import numpy as np
-from jaxtyping import Float, Integer, Real
+from jaxtyping import Integer, Real
 
 from ._data import check_class_targets, check_labels, check_value_targets
 from ._registry import Registered
 from .layers import Layer, Softmax
 from .layers._activations import softmax_forward
-from .shapes import Array1D, Array2D, ArrayND, LabelError, OneHot, ShapeError, shapechecked
+from .shapes import (
+    Array1D,
+    Array2D,
+    ArrayND,
+    Floating,
+    LabelError,
+    OneHot,
+    ShapeError,
+    shapechecked,
+)
 from .shapes import SparseLabels as Sparse
 from .shapes._check import check_methods
 from .shapes._dims import Size
@@ -31,10 +40,10 @@ __all__ = [
 
 EPSILON = 1e-7
 
-Probabilities: TypeAlias = Float[Array2D, "batch classes"]
-SampleLosses: TypeAlias = Float[Array1D, " batch"]
+Probabilities: TypeAlias = Floating[Array2D, "batch classes"]
+SampleLosses: TypeAlias = Floating[Array1D, " batch"]
 ClassTargets: TypeAlias = Sparse | OneHot
-Predictions: TypeAlias = Float[Array2D, "batch outputs"]
+Predictions: TypeAlias = Floating[Array2D, "batch outputs"]
 Targets: TypeAlias = Real[Array2D, "batch outputs"]
 
 
@@ -62,8 +71,8 @@ def _like(
 
 @shapechecked(anchors=("y_pred",))
 def categorical_crossentropy_sparse(
-    y_pred: Float[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
-) -> Float[Array1D, " batch"]:
+    y_pred: Floating[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
+) -> Floating[Array1D, " batch"]:
     """``-log p[i, y_i]`` for each sample, from integer labels.
 
     Shape:
@@ -77,8 +86,8 @@ def categorical_crossentropy_sparse(
 
 @shapechecked(anchors=("y_pred",))
 def categorical_crossentropy_onehot(
-    y_pred: Float[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
-) -> Float[Array1D, " batch"]:
+    y_pred: Floating[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
+) -> Floating[Array1D, " batch"]:
     """``-log Σ_c p[i, c] y[i, c]`` for each sample, from one-hot targets.
 
     Shape:
@@ -91,8 +100,8 @@ def categorical_crossentropy_onehot(
 
 @shapechecked(anchors=("y_pred",))
 def categorical_crossentropy_sparse_backward(
-    y_pred: Float[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
-) -> Float[Array2D, "batch classes"]:
+    y_pred: Floating[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
+) -> Floating[Array2D, "batch classes"]:
     """Gradient of the mean loss: ``-1 / p[i, y_i] / batch`` at the true class, 0 elsewhere.
 
     Shape:
@@ -107,8 +116,8 @@ def categorical_crossentropy_sparse_backward(
 
 @shapechecked(anchors=("y_pred",))
 def categorical_crossentropy_onehot_backward(
-    y_pred: Float[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
-) -> Float[Array2D, "batch classes"]:
+    y_pred: Floating[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
+) -> Floating[Array2D, "batch classes"]:
     """Gradient of the mean loss: ``-y / p / batch``.
 
     Shape:
@@ -120,8 +129,8 @@ def categorical_crossentropy_onehot_backward(
 
 @shapechecked(anchors=("probabilities",))
 def softmax_crossentropy_sparse_backward(
-    probabilities: Float[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
-) -> Float[Array2D, "batch classes"]:
+    probabilities: Floating[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
+) -> Floating[Array2D, "batch classes"]:
     """Gradient of softmax followed by cross-entropy, w.r.t. the logits: ``(p - onehot) / batch``.
 
     Shape:
@@ -136,8 +145,8 @@ def softmax_crossentropy_sparse_backward(
 
 @shapechecked(anchors=("probabilities",))
 def softmax_crossentropy_onehot_backward(
-    probabilities: Float[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
-) -> Float[Array2D, "batch classes"]:
+    probabilities: Floating[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
+) -> Floating[Array2D, "batch classes"]:
     """Gradient of softmax followed by cross-entropy, w.r.t. the logits: ``(p - y) / batch``.
 
     Shape:
@@ -165,8 +174,8 @@ def softmax_crossentropy_backward(
 
 @shapechecked(anchors=("y_pred",))
 def binary_crossentropy(
-    y_pred: Float[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
-) -> Float[Array1D, " batch"]:
+    y_pred: Floating[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+) -> Floating[Array1D, " batch"]:
     """Mean over outputs of ``-(y log p + (1 - y) log(1 - p))``, for each sample.
 
     Shape:
@@ -179,8 +188,8 @@ def binary_crossentropy(
 
 @shapechecked(anchors=("y_pred",))
 def binary_crossentropy_backward(
-    y_pred: Float[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
-) -> Float[Array2D, "batch outputs"]:
+    y_pred: Floating[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+) -> Floating[Array2D, "batch outputs"]:
     """Gradient of the mean loss: ``-(y / p - (1 - y) / (1 - p)) / outputs / batch``.
 
     Shape:
@@ -193,8 +202,8 @@ def binary_crossentropy_backward(
 
 @shapechecked(anchors=("y_pred",))
 def mean_squared_error(
-    y_pred: Float[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
-) -> Float[Array1D, " batch"]:
+    y_pred: Floating[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+) -> Floating[Array1D, " batch"]:
     """Mean over outputs of ``(y - ŷ)²``, for each sample.
 
     Shape:
@@ -207,8 +216,8 @@ def mean_squared_error(
 
 @shapechecked(anchors=("y_pred",))
 def mean_squared_error_backward(
-    y_pred: Float[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
-) -> Float[Array2D, "batch outputs"]:
+    y_pred: Floating[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+) -> Floating[Array2D, "batch outputs"]:
     """Gradient of the mean loss: ``-2 (y - ŷ) / outputs / batch``.
 
     Shape:
@@ -220,8 +229,8 @@ def mean_squared_error_backward(
 
 @shapechecked(anchors=("y_pred",))
 def mean_absolute_error(
-    y_pred: Float[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
-) -> Float[Array1D, " batch"]:
+    y_pred: Floating[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+) -> Floating[Array1D, " batch"]:
     """Mean over outputs of ``|y - ŷ|``, for each sample.
 
     Shape:
@@ -233,8 +242,8 @@ def mean_absolute_error(
 
 @shapechecked(anchors=("y_pred",))
 def mean_absolute_error_backward(
-    y_pred: Float[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
-) -> Float[Array2D, "batch outputs"]:
+    y_pred: Floating[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+) -> Floating[Array2D, "batch outputs"]:
     """Gradient of the mean loss: ``sign(ŷ - y) / outputs / batch``.
 
     Shape:

@@ -3,11 +3,11 @@
 from typing import Any, ClassVar, cast
 
 import numpy as np
-from jaxtyping import Float, Integer, Real
+from jaxtyping import Integer, Real
 
 from ._losses import ClassTargets, Predictions, Probabilities, Targets, _sparse
 from ._registry import Registered
-from .shapes import Array1D, Array2D, ArrayND, OneHot, shapechecked
+from .shapes import Array1D, Array2D, ArrayND, Floating, OneHot, shapechecked
 from .shapes._check import check_methods
 
 __all__ = [
@@ -24,7 +24,7 @@ __all__ = [
 
 @shapechecked(anchors=("y_pred",))
 def categorical_accuracy_sparse(
-    y_pred: Float[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
+    y_pred: Floating[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
 ) -> float:
     """Fraction of rows whose largest prediction is at the label.
 
@@ -36,7 +36,7 @@ def categorical_accuracy_sparse(
 
 @shapechecked(anchors=("y_pred",))
 def categorical_accuracy_onehot(
-    y_pred: Float[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
+    y_pred: Floating[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
 ) -> float:
     """Fraction of rows whose largest prediction is at the one-hot row's 1.
 
@@ -48,7 +48,7 @@ def categorical_accuracy_onehot(
 
 @shapechecked(anchors=("y_pred",))
 def binary_accuracy(
-    y_pred: Float[Array2D, "batch outputs"],
+    y_pred: Floating[Array2D, "batch outputs"],
     y_true: Real[Array2D, "batch outputs"],
     threshold: float,
 ) -> float:
@@ -62,7 +62,7 @@ def binary_accuracy(
 
 @shapechecked(anchors=("y_pred",))
 def regression_accuracy(
-    y_pred: Float[Array2D, "batch outputs"],
+    y_pred: Floating[Array2D, "batch outputs"],
     y_true: Real[Array2D, "batch outputs"],
     precision: float,
 ) -> float:

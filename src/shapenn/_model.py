@@ -14,14 +14,13 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from jaxtyping import Float
 
 from ._data import check_inputs
 from ._losses import Loss
 from ._metrics import Accuracy
 from ._optimizers import Optimizer
 from .layers import Layer
-from .shapes import Array2D, ArrayND, ShapeError
+from .shapes import Array2D, ArrayND, Floating, ShapeError
 from .shapes._dims import UNKNOWN, ArraySpec, Bindings, Bound, Size, bind, format_shape
 from .shapes._errors import Report, public
 from .shapes._infer import input_spec, output_dim
@@ -576,7 +575,7 @@ class Model:
     @public
     def predict(
         self, X: npt.ArrayLike, *, batch_size: int | None = None
-    ) -> Float[Array2D, "samples outputs"]:
+    ) -> Floating[Array2D, "samples outputs"]:
         """The model's outputs for X, computed ``batch_size`` rows at a time (1024 by default),
         so only one batch of activations is held at once.
 
@@ -594,7 +593,7 @@ class Model:
             if result is None:
                 result = np.empty((n, *output.shape[1:]), dtype=output.dtype)
             result[rows] = output
-        predictions: Float[Array2D, "samples outputs"] = result
+        predictions: Floating[Array2D, "samples outputs"] = result
         return predictions
 
     @public

@@ -9,11 +9,10 @@ from collections.abc import Iterable
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
-from jaxtyping import Float
 
 from ._registry import JSONValue, Registered
 from .layers import Layer
-from .shapes import shapechecked
+from .shapes import Floating, shapechecked
 from .shapes._errors import nonnegative
 
 __all__ = [
@@ -31,7 +30,7 @@ __all__ = [
     "sgd_update",
 ]
 
-Param = Float[np.ndarray, "..."]
+Param = Floating[np.ndarray, "..."]
 
 
 # The update rules work in place, on the parameter, its state and a scratch buffer ``work``
@@ -43,10 +42,10 @@ Param = Float[np.ndarray, "..."]
 
 @shapechecked(anchors=("param",))
 def sgd_update(
-    param: Float[np.ndarray, "*shape"],
-    grad: Float[np.ndarray, "*shape"],
-    velocity: Float[np.ndarray, "*shape"],
-    work: Float[np.ndarray, "2 *shape"],  # noqa: F821 - a dim string, not an expression
+    param: Floating[np.ndarray, "*shape"],
+    grad: Floating[np.ndarray, "*shape"],
+    velocity: Floating[np.ndarray, "*shape"],
+    work: Floating[np.ndarray, "2 *shape"],  # noqa: F821 - a dim string, not an expression
     learning_rate: float,
     momentum: float,
 ) -> None:
@@ -66,10 +65,10 @@ def sgd_update(
 
 @shapechecked(anchors=("param",))
 def adagrad_update(
-    param: Float[np.ndarray, "*shape"],
-    grad: Float[np.ndarray, "*shape"],
-    cache: Float[np.ndarray, "*shape"],
-    work: Float[np.ndarray, "2 *shape"],  # noqa: F821 - a dim string, not an expression
+    param: Floating[np.ndarray, "*shape"],
+    grad: Floating[np.ndarray, "*shape"],
+    cache: Floating[np.ndarray, "*shape"],
+    work: Floating[np.ndarray, "2 *shape"],  # noqa: F821 - a dim string, not an expression
     learning_rate: float,
     epsilon: float,
 ) -> None:
@@ -86,10 +85,10 @@ def adagrad_update(
 
 @shapechecked(anchors=("param",))
 def rmsprop_update(
-    param: Float[np.ndarray, "*shape"],
-    grad: Float[np.ndarray, "*shape"],
-    cache: Float[np.ndarray, "*shape"],
-    work: Float[np.ndarray, "2 *shape"],  # noqa: F821 - a dim string, not an expression
+    param: Floating[np.ndarray, "*shape"],
+    grad: Floating[np.ndarray, "*shape"],
+    cache: Floating[np.ndarray, "*shape"],
+    work: Floating[np.ndarray, "2 *shape"],  # noqa: F821 - a dim string, not an expression
     learning_rate: float,
     epsilon: float,
     rho: float,
@@ -139,11 +138,11 @@ class AdamState(NamedTuple):
 
 @shapechecked(anchors=("param",))
 def adam_update(
-    param: Float[np.ndarray, "*shape"],
-    grad: Float[np.ndarray, "*shape"],
-    m: Float[np.ndarray, "*shape"],
-    v: Float[np.ndarray, "*shape"],
-    work: Float[np.ndarray, "2 *shape"],  # noqa: F821 - a dim string, not an expression
+    param: Floating[np.ndarray, "*shape"],
+    grad: Floating[np.ndarray, "*shape"],
+    m: Floating[np.ndarray, "*shape"],
+    v: Floating[np.ndarray, "*shape"],
+    work: Floating[np.ndarray, "2 *shape"],  # noqa: F821 - a dim string, not an expression
     step: int,
     learning_rate: float,
     beta_1: float,

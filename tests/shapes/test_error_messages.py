@@ -50,7 +50,7 @@ def test_float64_inputs_to_a_float32_layer_are_refused_not_upcast() -> None:
 
 def test_integer_inputs_get_the_cast_hint() -> None:
     message = _message(sn.Dense(4, 3, seed=0).forward, np.zeros((2, 4), np.int64))
-    assert "got (2, 4) int64: its dtype int64 is not floating-point." in message
+    assert "got (2, 4) int64: its dtype int64 is not float32 or float64." in message
     assert message.endswith("hint: cast with `inputs.astype(np.float32)`")
 
 

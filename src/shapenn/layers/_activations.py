@@ -10,9 +10,8 @@ from collections.abc import Callable
 from typing import ClassVar, TypeAlias
 
 import numpy as np
-from jaxtyping import Float
 
-from ..shapes import Array2D, ArrayND, shapechecked
+from ..shapes import Array2D, ArrayND, Floating, shapechecked
 from ._layer import Layer
 
 __all__ = [
@@ -33,16 +32,16 @@ __all__ = [
     "tanh_forward",
 ]
 
-Values: TypeAlias = Float[ArrayND, "*shape"]
+Values: TypeAlias = Floating[ArrayND, "*shape"]
 #: An elementwise activation's kernels: forward, backward, and the cache backward reads.
 Kernels: TypeAlias = tuple[Callable[[Values], Values], Callable[[Values, Values], Values], str]
 
 #: A batch of any rank: (batch, features), (batch, channels, height, width), …
-Batch: TypeAlias = Float[ArrayND, "batch *features"]  # noqa: F821 - dims, not names
+Batch: TypeAlias = Floating[ArrayND, "batch *features"]  # noqa: F821 - dims, not names
 
 
 @shapechecked
-def relu_forward(inputs: Float[ArrayND, "*shape"]) -> Float[ArrayND, "*shape"]:
+def relu_forward(inputs: Floating[ArrayND, "*shape"]) -> Floating[ArrayND, "*shape"]:
     """``max(inputs, 0)`` elementwise.
 
     Shape:
@@ -54,8 +53,8 @@ def relu_forward(inputs: Float[ArrayND, "*shape"]) -> Float[ArrayND, "*shape"]:
 
 @shapechecked(anchors=("inputs",))
 def relu_backward(
-    dvalues: Float[ArrayND, "*shape"], inputs: Float[ArrayND, "*shape"]
-) -> Float[ArrayND, "*shape"]:
+    dvalues: Floating[ArrayND, "*shape"], inputs: Floating[ArrayND, "*shape"]
+) -> Floating[ArrayND, "*shape"]:
     """Pass the gradient where the input was positive, zero elsewhere.
 
     Shape:
@@ -66,21 +65,23 @@ def relu_backward(
 
 
 @shapechecked
-def softmax_forward(inputs: Float[Array2D, "batch classes"]) -> Float[Array2D, "batch classes"]:
+def softmax_forward(
+    inputs: Floating[Array2D, "batch classes"],
+) -> Floating[Array2D, "batch classes"]:
     """Row-wise ``exp(x) / Σ exp(x)``, computed as ``exp(x - max x)`` so it never overflows.
 
     Shape:
         inputs: (batch, classes) → probabilities: (batch, classes), each row summing to 1.
     """
     exp = np.exp(inputs - inputs.max(axis=1, keepdims=True))
-    probabilities: Float[Array2D, "batch classes"] = exp / exp.sum(axis=1, keepdims=True)
+    probabilities: Floating[Array2D, "batch classes"] = exp / exp.sum(axis=1, keepdims=True)
     return probabilities
 
 
 @shapechecked(anchors=("outputs",))
 def softmax_backward(
-    dvalues: Float[Array2D, "batch classes"], outputs: Float[Array2D, "batch classes"]
-) -> Float[Array2D, "batch classes"]:
+    dvalues: Floating[Array2D, "batch classes"], outputs: Floating[Array2D, "batch classes"]
+) -> Floating[Array2D, "batch classes"]:
     """Multiply ``dvalues`` by each row's softmax Jacobian ``diag(s) - s sᵀ``.
 
     Done without forming the (batch, classes, classes) Jacobians:
@@ -90,12 +91,12 @@ def softmax_backward(
         dvalues, outputs: (batch, classes) → dinputs: (batch, classes).
     """
     dot = (dvalues * outputs).sum(axis=1, keepdims=True)
-    dinputs: Float[Array2D, "batch classes"] = outputs * (dvalues - dot)
+    dinputs: Floating[Array2D, "batch classes"] = outputs * (dvalues - dot)
     return dinputs
 
 
 @shapechecked
-def sigmoid_forward(inputs: Float[ArrayND, "*shape"]) -> Float[ArrayND, "*shape"]:
+def sigmoid_forward(inputs: Floating[ArrayND, "*shape"]) -> Floating[ArrayND, "*shape"]:
     """``1 / (1 + exp(-x))``, written with ``tanh`` so large ``|x|`` never overflows.
 
     Shape:
@@ -107,8 +108,8 @@ def sigmoid_forward(inputs: Float[ArrayND, "*shape"]) -> Float[ArrayND, "*shape"
 
 @shapechecked(anchors=("outputs",))
 def sigmoid_backward(
-    dvalues: Float[ArrayND, "*shape"], outputs: Float[ArrayND, "*shape"]
-) -> Float[ArrayND, "*shape"]:
+    dvalues: Floating[ArrayND, "*shape"], outputs: Floating[ArrayND, "*shape"]
+) -> Floating[ArrayND, "*shape"]:
     """``dvalues * σ(x) (1 - σ(x))``, from the forward outputs.
 
     Shape:
@@ -119,7 +120,7 @@ def sigmoid_backward(
 
 
 @shapechecked
-def tanh_forward(inputs: Float[ArrayND, "*shape"]) -> Float[ArrayND, "*shape"]:
+def tanh_forward(inputs: Floating[ArrayND, "*shape"]) -> Floating[ArrayND, "*shape"]:
     """``tanh(x)`` elementwise.
 
     Shape:
@@ -131,8 +132,8 @@ def tanh_forward(inputs: Float[ArrayND, "*shape"]) -> Float[ArrayND, "*shape"]:
 
 @shapechecked(anchors=("outputs",))
 def tanh_backward(
-    dvalues: Float[ArrayND, "*shape"], outputs: Float[ArrayND, "*shape"]
-) -> Float[ArrayND, "*shape"]:
+    dvalues: Floating[ArrayND, "*shape"], outputs: Floating[ArrayND, "*shape"]
+) -> Floating[ArrayND, "*shape"]:
     """``dvalues * (1 - tanh(x)²)``, from the forward outputs.
 
     Shape:
@@ -143,7 +144,7 @@ def tanh_backward(
 
 
 @shapechecked
-def identity_forward(inputs: Float[ArrayND, "*shape"]) -> Float[ArrayND, "*shape"]:
+def identity_forward(inputs: Floating[ArrayND, "*shape"]) -> Floating[ArrayND, "*shape"]:
     """The linear activation's forward: the input, unchanged.
 
     Shape:
@@ -154,8 +155,8 @@ def identity_forward(inputs: Float[ArrayND, "*shape"]) -> Float[ArrayND, "*shape
 
 @shapechecked(anchors=("inputs",))
 def identity_backward(
-    dvalues: Float[ArrayND, "*shape"], inputs: Float[ArrayND, "*shape"]
-) -> Float[ArrayND, "*shape"]:
+    dvalues: Floating[ArrayND, "*shape"], inputs: Floating[ArrayND, "*shape"]
+) -> Floating[ArrayND, "*shape"]:
     """The linear activation's backward: the gradient, unchanged (its batch tied to ``inputs``).
 
     Shape:
@@ -209,7 +210,9 @@ class Softmax(Layer):
         forward: (batch, classes) → (batch, classes), rows summing to 1; backward likewise.
     """
 
-    def forward(self, inputs: Float[Array2D, "batch classes"]) -> Float[Array2D, "batch classes"]:
+    def forward(
+        self, inputs: Floating[Array2D, "batch classes"]
+    ) -> Floating[Array2D, "batch classes"]:
         """Each row's probabilities; cache ``inputs`` and ``output``.
 
         Shape: inputs (batch, classes) → (batch, classes)
@@ -219,7 +222,9 @@ class Softmax(Layer):
         self.output = output
         return output
 
-    def backward(self, dvalues: Float[Array2D, "batch classes"]) -> Float[Array2D, "batch classes"]:
+    def backward(
+        self, dvalues: Floating[Array2D, "batch classes"]
+    ) -> Floating[Array2D, "batch classes"]:
         """Multiply ``dvalues`` by each row's softmax Jacobian at the last forward.
 
         Shape: dvalues (batch, classes) → (batch, classes)

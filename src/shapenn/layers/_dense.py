@@ -5,9 +5,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from jaxtyping import Float
 
-from ..shapes import Array2D, ShapeError, shapechecked
+from ..shapes import Array2D, Floating, ShapeError, shapechecked
 from ..shapes._errors import nonnegative
 from . import _init as init
 from ._layer import Layer
@@ -20,25 +19,25 @@ D = TypeVar("D", bound="Dense")
 
 @shapechecked(anchors=("weights", "biases"))
 def dense_forward(
-    inputs: Float[Array2D, "batch in"],
-    weights: Float[Array2D, "in out"],
-    biases: Float[Array2D, "1 out"],
-) -> Float[Array2D, "batch out"]:
+    inputs: Floating[Array2D, "batch in"],
+    weights: Floating[Array2D, "in out"],
+    biases: Floating[Array2D, "1 out"],
+) -> Floating[Array2D, "batch out"]:
     """Affine map of a batch: ``outputs = inputs @ weights + biases``.
 
     Shape:
         inputs: (batch, in); weights: (in, out); biases: (1, out) → outputs: (batch, out).
     """
-    outputs: Float[Array2D, "batch out"] = inputs @ weights + biases
+    outputs: Floating[Array2D, "batch out"] = inputs @ weights + biases
     return outputs
 
 
 @shapechecked(anchors=("inputs", "weights"))
 def dense_backward(
-    dvalues: Float[Array2D, "batch out"],
-    inputs: Float[Array2D, "batch in"],
-    weights: Float[Array2D, "in out"],
-) -> tuple[Float[Array2D, "batch in"], Float[Array2D, "in out"], Float[Array2D, "1 out"]]:
+    dvalues: Floating[Array2D, "batch out"],
+    inputs: Floating[Array2D, "batch in"],
+    weights: Floating[Array2D, "in out"],
+) -> tuple[Floating[Array2D, "batch in"], Floating[Array2D, "in out"], Floating[Array2D, "1 out"]]:
     """Gradients of ``inputs @ weights + biases`` given the gradient of its outputs.
 
     ``dinputs = dvalues @ weightsᵀ``, ``dweights = inputsᵀ @ dvalues``,
@@ -48,18 +47,18 @@ def dense_backward(
         dvalues: (batch, out); inputs: (batch, in) from the forward pass; weights: (in, out)
         → (dinputs: (batch, in), dweights: (in, out), dbiases: (1, out)).
     """
-    dinputs: Float[Array2D, "batch in"] = dvalues @ weights.T
-    dweights: Float[Array2D, "in out"] = inputs.T @ dvalues
-    dbiases: Float[Array2D, "1 out"] = dvalues.sum(axis=0, keepdims=True)
+    dinputs: Floating[Array2D, "batch in"] = dvalues @ weights.T
+    dweights: Floating[Array2D, "in out"] = inputs.T @ dvalues
+    dbiases: Floating[Array2D, "1 out"] = dvalues.sum(axis=0, keepdims=True)
     return dinputs, dweights, dbiases
 
 
 @shapechecked(anchors=("inputs", "weights"))
 def dense_parameter_gradients(
-    dvalues: Float[Array2D, "batch out"],
-    inputs: Float[Array2D, "batch in"],
-    weights: Float[Array2D, "in out"],
-) -> tuple[Float[Array2D, "in out"], Float[Array2D, "1 out"]]:
+    dvalues: Floating[Array2D, "batch out"],
+    inputs: Floating[Array2D, "batch in"],
+    weights: Floating[Array2D, "in out"],
+) -> tuple[Floating[Array2D, "in out"], Floating[Array2D, "1 out"]]:
     """The parameter gradients alone — for a first layer, whose input gradient nobody needs.
     (``weights`` is only read for its shape, which ties ``dvalues`` to the layer's ``out``.)
 
@@ -67,13 +66,15 @@ def dense_parameter_gradients(
         dvalues: (batch, out); inputs: (batch, in); weights: (in, out)
         → (dweights: (in, out), dbiases: (1, out)).
     """
-    dweights: Float[Array2D, "in out"] = inputs.T @ dvalues
-    dbiases: Float[Array2D, "1 out"] = dvalues.sum(axis=0, keepdims=True)
+    dweights: Floating[Array2D, "in out"] = inputs.T @ dvalues
+    dbiases: Floating[Array2D, "1 out"] = dvalues.sum(axis=0, keepdims=True)
     return dweights, dbiases
 
 
 @shapechecked(anchors=("biases",))
-def _dense_parameters(weights: Float[Array2D, "in out"], biases: Float[Array2D, "1 out"]) -> None:
+def _dense_parameters(
+    weights: Floating[Array2D, "in out"], biases: Floating[Array2D, "1 out"]
+) -> None:
     """Check that hand-written weights and biases form one layer (biases bind ``out``)."""
 
 
@@ -114,8 +115,8 @@ class Dense(Layer):
         (5, 3)
     """
 
-    weights: Float[Array2D, "in out"]
-    biases: Float[Array2D, "1 out"]
+    weights: Floating[Array2D, "in out"]
+    biases: Floating[Array2D, "1 out"]
 
     def __init__(
         self,
@@ -149,8 +150,8 @@ class Dense(Layer):
         self.weights = init.normal(sizes, scale, rng, float_dtype)
         self.biases = init.zeros((1, sizes[1]), float_dtype)
         # Gradients start at zero even when built to be loaded: they are read before backward.
-        self.dweights: Float[Array2D, "in out"] = np.zeros(sizes, float_dtype)
-        self.dbiases: Float[Array2D, "1 out"] = np.zeros((1, sizes[1]), float_dtype)
+        self.dweights: Floating[Array2D, "in out"] = np.zeros(sizes, float_dtype)
+        self.dbiases: Floating[Array2D, "1 out"] = np.zeros((1, sizes[1]), float_dtype)
 
     @classmethod
     def from_arrays(
@@ -238,7 +239,7 @@ class Dense(Layer):
             self.weights, self.weight_regularizer_l1, self.weight_regularizer_l2
         ) + regularization_penalty(self.biases, self.bias_regularizer_l1, self.bias_regularizer_l2)
 
-    def forward(self, inputs: Float[Array2D, "batch in"]) -> Float[Array2D, "batch out"]:
+    def forward(self, inputs: Floating[Array2D, "batch in"]) -> Floating[Array2D, "batch out"]:
         """Compute ``inputs @ weights + biases`` and remember ``inputs`` for ``backward``.
 
         Shape: inputs (batch, in) → (batch, out)
@@ -248,7 +249,7 @@ class Dense(Layer):
         self.output = output
         return output
 
-    def backward(self, dvalues: Float[Array2D, "batch out"]) -> Float[Array2D, "batch in"]:
+    def backward(self, dvalues: Floating[Array2D, "batch out"]) -> Floating[Array2D, "batch in"]:
         """Store ``dweights`` and ``dbiases``; return the gradient for the previous layer.
 
         Shape: dvalues (batch, out) → (batch, in)
@@ -260,7 +261,7 @@ class Dense(Layer):
         self.dinputs = dinputs
         return dinputs
 
-    def backward_parameters(self, dvalues: Float[Array2D, "batch out"]) -> None:
+    def backward_parameters(self, dvalues: Floating[Array2D, "batch out"]) -> None:
         """``backward`` without the input gradient, which nobody needs for a first layer:
         a (batch, out) × (out, in) product saved. ``dinputs`` is left as it was.
 

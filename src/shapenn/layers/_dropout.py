@@ -1,10 +1,9 @@
 """Inverted dropout: in training, zero a fraction ``rate`` of the values and scale the rest."""
 
 import numpy as np
-from jaxtyping import Float
 
 from .._registry import JSONValue
-from ..shapes import ArrayND, shapechecked
+from ..shapes import ArrayND, Floating, shapechecked
 from ._activations import Batch, identity_backward, identity_forward
 from ._layer import Layer
 
@@ -13,8 +12,8 @@ __all__ = ["Dropout", "dropout_backward", "dropout_forward"]
 
 @shapechecked
 def dropout_forward(
-    inputs: Float[ArrayND, "*shape"], rate: float, rng: np.random.Generator
-) -> tuple[Float[ArrayND, "*shape"], Float[ArrayND, "*shape"]]:
+    inputs: Floating[ArrayND, "*shape"], rate: float, rng: np.random.Generator
+) -> tuple[Floating[ArrayND, "*shape"], Floating[ArrayND, "*shape"]]:
     """Keep each value with probability ``1 − rate`` and scale it by ``1 / (1 − rate)``.
 
     Returns the outputs ``inputs · mask`` and the mask (0 or ``1 / (1 − rate)``).
@@ -24,20 +23,20 @@ def dropout_forward(
     """
     keep = 1.0 - rate
     draws = rng.random(inputs.shape, dtype=inputs.dtype)
-    mask: Float[ArrayND, "*shape"] = (draws < keep) / np.asarray(keep, inputs.dtype)
+    mask: Floating[ArrayND, "*shape"] = (draws < keep) / np.asarray(keep, inputs.dtype)
     return inputs * mask, mask
 
 
 @shapechecked(anchors=("mask",))
 def dropout_backward(
-    dvalues: Float[ArrayND, "*shape"], mask: Float[ArrayND, "*shape"]
-) -> Float[ArrayND, "*shape"]:
+    dvalues: Floating[ArrayND, "*shape"], mask: Floating[ArrayND, "*shape"]
+) -> Floating[ArrayND, "*shape"]:
     """``dvalues · mask``: the gradient flows only where the value was kept.
 
     Shape:
         dvalues, mask: one shape → the same shape.
     """
-    dinputs: Float[ArrayND, "*shape"] = dvalues * mask
+    dinputs: Floating[ArrayND, "*shape"] = dvalues * mask
     return dinputs
 
 

@@ -1,15 +1,14 @@
 """L1/L2 penalties on parameters: their value (added to the reported loss) and gradient."""
 
 import numpy as np
-from jaxtyping import Float
 
-from ..shapes import shapechecked
+from ..shapes import Floating, shapechecked
 
 __all__ = ["regularization_gradient", "regularization_penalty"]
 
 
 @shapechecked
-def regularization_penalty(param: Float[np.ndarray, "*shape"], l1: float, l2: float) -> float:
+def regularization_penalty(param: Floating[np.ndarray, "*shape"], l1: float, l2: float) -> float:
     """``l1 · Σ|θ| + l2 · Σθ²``.
 
     Shape:
@@ -25,12 +24,12 @@ def regularization_penalty(param: Float[np.ndarray, "*shape"], l1: float, l2: fl
 
 @shapechecked
 def regularization_gradient(
-    param: Float[np.ndarray, "*shape"], l1: float, l2: float
-) -> Float[np.ndarray, "*shape"]:
+    param: Floating[np.ndarray, "*shape"], l1: float, l2: float
+) -> Floating[np.ndarray, "*shape"]:
     """``l1 · sign(θ) + 2 · l2 · θ`` (the subgradient of ``|θ|`` at 0 is taken as 0).
 
     Shape:
         param: any shape → the same shape.
     """
-    gradient: Float[np.ndarray, "*shape"] = l1 * np.sign(param) + (2 * l2) * param
+    gradient: Floating[np.ndarray, "*shape"] = l1 * np.sign(param) + (2 * l2) * param
     return gradient

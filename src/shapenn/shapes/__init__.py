@@ -30,6 +30,7 @@ from ._vocabulary import Array3D as Array3D
 from ._vocabulary import Array4D as Array4D
 from ._vocabulary import ArrayND as ArrayND
 from ._vocabulary import Biases as Biases
+from ._vocabulary import Floating as Floating
 from ._vocabulary import Inputs as Inputs
 from ._vocabulary import OneHot as OneHot
 from ._vocabulary import Outputs as Outputs
@@ -45,6 +46,7 @@ __all__ = [
     "Biases",
     "CacheInfo",
     "Dim",
+    "Floating",
     "Inputs",
     "LabelError",
     "OneHot",

@@ -323,7 +323,7 @@ def _mixed_dtypes(items: Sequence[Item]) -> tuple[Item, Item] | None:
         if not (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
             continue
         # Only arrays declared floating-point: targets declared Real are cast by their user.
-        if not any(s.family == "Float" for s in specs_of(item.hint)):
+        if not any(s.family in ("Float", "Floating") for s in specs_of(item.hint)):
             continue
         if first is None:
             first = item

@@ -129,6 +129,7 @@ Dim: TypeAlias = Fixed | Named | Expr | Variadic | Anonymous | Opaque
 
 _FAMILY_WORDS = {
     "Float": "floating-point",
+    "Floating": "floating-point",
     "Integer": "integer",
     "Real": "real-valued",
     "Bool": "boolean",
@@ -159,6 +160,14 @@ class ArraySpec:
     def family_words(self) -> str:
         """``floating-point`` for ``Float``, and so on ('' for ``Shaped``)."""
         return _FAMILY_WORDS.get(self.family, self.family)
+
+    @property
+    def dtype_words(self) -> str:
+        """The dtypes allowed, in words: ``floating-point``, or ``float32 or float64`` when the
+        family allows only some of its kind."""
+        if self.family == "Floating" and self.dtypes:
+            return " or ".join(sorted(self.dtypes))
+        return self.family_words or "allowed"
 
     @property
     def variadic(self) -> int | None:

@@ -98,7 +98,7 @@ def _check_item(item: Item, bindings: Bindings) -> tuple[Problem | None, Binding
             return None, claim(trial, item.label)
     spec = _closest(specs, value)
     if spec not in fitting:
-        reason = f"its dtype {value.dtype} is not {spec.family_words or 'allowed'}"
+        reason = f"its dtype {value.dtype} is not {spec.dtype_words}"
         return Problem(item, spec, reason, None, bindings), bindings
     trial = dict(bindings)
     mismatch = bind(spec, tuple(value.shape), trial)
@@ -123,9 +123,12 @@ def bind_all(items: Sequence[Item], bindings: Bindings) -> Bindings:
 
 
 def _float_target(items: Sequence[Item]) -> str:
+    """The dtype to cast to: that of the first array of the call in an allowed float dtype."""
     for item in items:
         value = item.value
-        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        if not (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+            continue
+        if any(s.accepts_dtype(value.dtype) for s in specs_of(item.hint)):
             return f"np.{value.dtype}"
     return "np.float32"
 

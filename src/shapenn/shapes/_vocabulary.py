@@ -10,7 +10,7 @@ before the code runs.
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
-from jaxtyping import Float, Integer, Real
+from jaxtyping import AbstractDtype, Integer, Real
 
 __all__ = [
     "Array1D",
@@ -19,12 +19,25 @@ __all__ = [
     "Array4D",
     "ArrayND",
     "Biases",
+    "Floating",
     "Inputs",
     "OneHot",
     "Outputs",
     "SparseLabels",
     "Weights",
 ]
+
+if TYPE_CHECKING:
+    # To type checkers, as for jaxtyping's own dtypes, ``Floating[X, "..."]`` is ``X``.
+    from typing import Annotated as Floating
+else:
+
+    class Floating(AbstractDtype):
+        """float32 or float64: the dtypes shapenn computes in (float16 lacks the range for
+        gradients, and NumPy's random generator cannot draw it)."""
+
+        dtypes = ["float32", "float64"]
+
 
 if TYPE_CHECKING:
     Array1D: TypeAlias = np.ndarray[tuple[int], np.dtype[Any]]
@@ -36,9 +49,9 @@ else:
     # At run time jaxtyping needs the bare class; the rank is in the dim string.
     Array1D = Array2D = Array3D = Array4D = ArrayND = np.ndarray
 
-Inputs: TypeAlias = Float[Array2D, "batch in"]
-Outputs: TypeAlias = Float[Array2D, "batch out"]
-Weights: TypeAlias = Float[Array2D, "in out"]
-Biases: TypeAlias = Float[Array2D, "1 out"]
+Inputs: TypeAlias = Floating[Array2D, "batch in"]
+Outputs: TypeAlias = Floating[Array2D, "batch out"]
+Weights: TypeAlias = Floating[Array2D, "in out"]
+Biases: TypeAlias = Floating[Array2D, "1 out"]
 SparseLabels: TypeAlias = Integer[Array1D, " batch"]
 OneHot: TypeAlias = Real[Array2D, "batch classes"]
