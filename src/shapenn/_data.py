@@ -27,36 +27,77 @@ def as_array(value: npt.ArrayLike) -> npt.NDArray[Any]:
     return value if isinstance(value, np.ndarray) else np.asarray(value)
 
 
-def finite(array: npt.NDArray[Any], name: str, where: str) -> None:
-    """Raise ValueError if ``array`` holds NaN or infinite values, scanning a chunk at a time."""
+def finite(
+    array: npt.NDArray[Any], name: str, where: str, dtype: np.dtype[Any] | None = None
+) -> None:
+    """Raise ValueError if ``array`` holds NaN or infinite values, or values that would
+    overflow when cast to ``dtype`` (1e300 is finite in float64, infinite in float32); the
+    scan goes a chunk at a time, so a memory-mapped array is never loaded whole."""
     if array.dtype.kind not in "fc":
         return
+    limit = None
+    if dtype is not None and dtype.kind == "f" and dtype.itemsize < array.dtype.itemsize:
+        limit = float(np.finfo(dtype).max)
     row_bytes = max(1, array[:1].nbytes)
     rows = max(1, _CHUNK_BYTES // row_bytes)
-    count, first = 0, -1
+    count = overflow = 0
+    first = first_overflow = -1
     for start in range(0, array.shape[0], rows):
-        bad = ~np.isfinite(np.asarray(array[start : start + rows]))
+        chunk = np.asarray(array[start : start + rows])
+        bad = ~np.isfinite(chunk)
         if bad.any():
             count += int(bad.sum())
             first = first if first >= 0 else start + int(np.argwhere(bad)[0][0])
+        if limit is not None:
+            huge = np.abs(np.where(bad, 0, chunk)) > limit
+            if huge.any():
+                overflow += int(huge.sum())
+                first_overflow = (
+                    first_overflow if first_overflow >= 0 else start + int(np.argwhere(huge)[0][0])
+                )
     if count:
         values = "value" if count == 1 else "values"
         raise ValueError(
             f"{where}: `{name}` contains {count} NaN or infinite {values} (the first in row "
             f"{first}); remove or impute them before training"
         )
+    if overflow:
+        values = "value" if overflow == 1 else "values"
+        raise ValueError(
+            f"{where}: `{name}` has {overflow} {values} too large for {dtype} (the first in row "
+            f"{first_overflow}), which would become infinite: scale the data to about unit size"
+        )
 
 
 def check_inputs(
-    X: npt.ArrayLike, spec: ArraySpec | None, bindings: Bindings, *, where: str
+    X: npt.ArrayLike,
+    spec: ArraySpec | None,
+    bindings: Bindings,
+    *,
+    where: str,
+    dtype: np.dtype[Any] | None = None,
 ) -> npt.NDArray[Any]:
     """X as a real-valued, finite, non-empty array that fits ``spec`` (the first layer's input
-    annotation) under ``bindings`` (what the model knows of its input).
+    annotation) under ``bindings`` (what the model knows of its input), and whose values fit
+    ``dtype``, the model's.
 
     Raises:
-        ShapeError: wrong rank, size or dtype. ValueError: empty, NaN or inf.
+        ShapeError: wrong rank, size or dtype, a masked array. ValueError: empty, NaN, inf, or
+        values that overflow ``dtype``.
     """
     array = as_array(X)
+    if isinstance(array, np.ma.MaskedArray):
+        raise ShapeError(
+            Report(
+                where,
+                "X",
+                "a plain NumPy array",
+                f"a MaskedArray {array.shape} {array.dtype}",
+                "the mask would be ignored",
+                hint="fill or drop the masked values: `X.filled(0.0)`",
+                located=True,
+            )
+        )
     if array.dtype.kind not in "iuf":
         raise ShapeError(
             Report(
@@ -75,7 +116,7 @@ def check_inputs(
             raise error
     if array.ndim == 0 or array.shape[0] == 0:
         raise ValueError(f"{where}: `X` is empty (0 samples); give at least one sample")
-    finite(array, "X", where)
+    finite(array, "X", where, dtype)
     return array
 
 
@@ -164,7 +205,30 @@ def check_class_targets(
             expected, f"`classes` is {array.shape[1]} here but the model outputs {classes}", hint
         )
     finite(array, "y", where)
+    _probability_rows(array, where, loss)
     return array.astype(dtype, copy=False)
+
+
+def _probability_rows(array: npt.NDArray[Any], where: str, loss: str) -> None:
+    """Refuse rows that are not a distribution over the classes: one-hot rows, or soft targets
+    in [0, 1] that sum to 1. An all-zero row, ``5 * onehot`` or regression values would give a
+    meaningless (even negative) cross-entropy, and then a DivergenceError blaming the rate."""
+    values = np.asarray(array, dtype=np.float64)
+    outside = np.flatnonzero(((values < 0) | (values > 1)).any(axis=1))
+    sums = values.sum(axis=1)
+    unnormalized = np.flatnonzero(np.abs(sums - 1) > 1e-3)
+    if outside.size or unnormalized.size:
+        row = int(outside[0] if outside.size else unnormalized[0])
+        what = (
+            f"has values outside [0, 1]: {np.round(values[row][:6], 3).tolist()}"
+            if outside.size
+            else f"sums to {sums[row]:g}, not 1"
+        )
+        raise LabelError(
+            f"{where}: `y` row {row} {what}. {loss} takes one-hot rows (one 1 per row), soft "
+            "targets that sum to 1, or integer labels; for values to predict use "
+            "MeanSquaredError, for independent 0/1 outputs BinaryCrossentropy"
+        )
 
 
 def check_value_targets(

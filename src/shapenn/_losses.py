@@ -472,6 +472,13 @@ class SoftmaxCategoricalCrossentropy:
         backward: probabilities (batch, classes), y_true → dinputs (batch, classes).
     """
 
+    #: What a Model says when this is given as its loss.
+    model_advice: ClassVar[str] = (
+        "it is the book's combined activation and loss for hand-written loops; in a Model, "
+        "end with Softmax() and use loss=CategoricalCrossentropy(), and the Model uses the "
+        "same short gradient"
+    )
+
     def __init__(self) -> None:
         self.loss: CategoricalCrossentropy = CategoricalCrossentropy()
         self.inputs: Probabilities

@@ -5,6 +5,7 @@ from typing import Any, ClassVar, cast
 import numpy as np
 from jaxtyping import Integer, Real
 
+from ._data import check_labels
 from ._losses import ClassTargets, Predictions, Probabilities, Targets, _sparse
 from ._registry import Registered
 from .shapes import Array1D, Array2D, ArrayND, Floating, OneHot, shapechecked
@@ -31,6 +32,7 @@ def categorical_accuracy_sparse(
     Shape:
         y_pred: (batch, classes); y_true: (batch,) → a scalar.
     """
+    check_labels(y_true, y_pred.shape[1])
     return float(np.mean(np.argmax(y_pred, axis=1) == y_true))
 
 
@@ -88,6 +90,11 @@ class Accuracy(Registered):
         super().__init_subclass__(**kwargs)
         check_methods(cls, scoped=False, anchors=("y_pred",))
 
+    @property
+    def initialized(self) -> bool:
+        """Whether ``init`` has given the metric what it needs (always, by default)."""
+        return True
+
     def init(self, y: Any) -> None:
         """Prepare from the training targets (nothing by default)."""
 
@@ -139,7 +146,12 @@ class RegressionAccuracy(Accuracy):
         self.divisor: float = float(divisor)
         self._fixed = precision is not None
 
+    @property
+    def initialized(self) -> bool:
+        return self.precision is not None
+
     def init(self, y: Any) -> None:
+        """Set ``precision`` to ``std(y) / divisor``, unless it was given."""
         if not self._fixed:
             self.precision = float(np.std(y)) / self.divisor
 

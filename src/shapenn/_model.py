@@ -144,6 +144,7 @@ class Model:
         self.loss = loss
         self.optimizer = optimizer
         self.metric = metric
+        _check_parts(loss, optimizer, metric)
         self.input_shape: tuple[int, ...] | None = _sample_shape(input_shape)
         self._seen: tuple[int, ...] | None = None  # the sample shape of the last data, if used
         self._built: tuple[Any, ...] | None = None
@@ -181,6 +182,7 @@ class Model:
             self.optimizer = optimizer
         if metric is not None:
             self.metric = metric
+        _check_parts(self.loss, self.optimizer, self.metric)
         self.build()
         return self
 
@@ -397,7 +399,7 @@ class Model:
 
     def _inputs(self, X: npt.ArrayLike, where: str) -> npt.NDArray[Any]:
         spec, bindings = self._input_check()
-        array = check_inputs(X, spec, bindings, where=f"Model.{where}")
+        array = check_inputs(X, spec, bindings, where=f"Model.{where}", dtype=self.dtype)
         if self.input_shape is None:
             # The data tells what the layers could not (an image's height, say): validate the
             # chain for it before the first batch runs.
@@ -479,13 +481,22 @@ class Model:
         assert optimizer is not None
         _check_count("Model.fit", "epochs", epochs, optional=False)
         _check_count("Model.fit", "batch_size", batch_size, optional=True)
+        rng = _generator(seed)
         X_arr, y_arr = self._checked(X, y, "fit")
         validation = None
         if validation_data is not None:
-            validation = self._checked(*validation_data, "fit(validation_data)")
+            if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+                got = f"a {type(validation_data).__name__}"
+                if isinstance(validation_data, tuple | list):
+                    got += f" of {len(validation_data)}"
+                raise ValueError(
+                    f"Model.fit: validation_data must be a pair (X_val, y_val), got {got}"
+                )
+            validation = self._checked(
+                validation_data[0], validation_data[1], "fit(validation_data)"
+            )
         if self.metric is not None:
             self.metric.init(y_arr)
-        rng = np.random.default_rng(seed)
         n = X_arr.shape[0]
         history = History()
         dtype = self.dtype
@@ -603,6 +614,8 @@ class Model:
         """The mean data loss and the metric (None without one) on (X, y), in batches."""
         _check_count("Model.evaluate", "batch_size", batch_size, optional=True)
         X_arr, y_arr = self._checked(X, y, "evaluate")
+        if self.metric is not None and not self.metric.initialized:
+            self.metric.init(y_arr)  # e.g. a regression model saved before any training
         return self._evaluate(X_arr, y_arr, batch_size)
 
     def _evaluate(self, X: Any, y: Any, batch_size: int | None) -> tuple[float, float | None]:
@@ -617,6 +630,37 @@ class Model:
             if self.metric is not None:
                 correct += self.metric.calculate(output, batch_y) * output.shape[0]
         return loss_total / n, (correct / n if self.metric is not None else None)
+
+
+def _check_parts(loss: object, optimizer: object, metric: object) -> None:
+    """A clear TypeError for a loss, optimizer or metric that is not one of shapenn's kinds."""
+    for name, value, kind in (
+        ("loss", loss, Loss),
+        ("optimizer", optimizer, Optimizer),
+        ("metric", metric, Accuracy),
+    ):
+        if value is None or isinstance(value, kind):
+            continue
+        shown = f"the class {value.__name__}" if isinstance(value, type) else repr(value)
+        advice = getattr(value, "model_advice", None) or (
+            f"pass an instance, {value.__name__}()"
+            if isinstance(value, type) and issubclass(value, kind)
+            else f"give a shapenn {kind.__name__} (or a subclass of it)"
+        )
+        raise TypeError(f"Model: {name} must be a {kind.__name__}, got {shown}: {advice}")
+
+
+def _generator(seed: object) -> np.random.Generator:
+    """The shuffling generator for ``seed``: None, an int >= 0 or a numpy Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (
+        isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0
+    ):
+        return np.random.default_rng(seed)
+    raise ValueError(
+        f"Model.fit: seed must be an integer >= 0, a numpy Generator or None, got {seed!r}"
+    )
 
 
 def _sample_shape(shape: Sequence[int] | None) -> tuple[int, ...] | None:

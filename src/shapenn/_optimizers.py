@@ -220,6 +220,12 @@ class Optimizer(Registered):
         """Update every trainable parameter of ``layer`` from its gradient."""
         for parameter in layer.parameters():
             param = parameter.value
+            if not param.flags.writeable:  # updated in place: say so before NumPy does
+                raise ValueError(
+                    f"{layer!r}.{parameter.name} is read-only (a view of a read-only file or "
+                    f"array?): give the layer a writable copy, "
+                    f"`layer.{parameter.name} = np.array(layer.{parameter.name})`"
+                )
             key = (layer, parameter.name)
             state = self.state.get(key)
             if state is None:

@@ -176,16 +176,16 @@ class Dense(Layer):
             ShapeError: if the arrays do not form a layer, e.g. weights written as
                 (neurons, inputs): "weights looks transposed: pass weights.T".
         """
-        raw = np.asarray(weights)
+        raw = _real("weights", weights)
         own = raw.dtype if isinstance(weights, np.ndarray) and raw.dtype.kind == "f" else None
         float_dtype = _float_dtype(dtype if dtype is not None else own or np.float32)
-        w = raw.astype(float_dtype)
+        w = _cast("weights", raw, float_dtype)
         if w.ndim == 1:  # the book's single neuron: one weight per input
             w = w.reshape(-1, 1)
         b = (
             np.zeros((1, w.shape[-1] if w.ndim else 0), float_dtype)
             if biases is None
-            else (np.asarray(biases).astype(float_dtype))
+            else _cast("biases", _real("biases", biases), float_dtype)
         )
         if b.ndim < 2:  # a scalar bias (one neuron) or one bias per neuron
             b = b.reshape(1, -1)
@@ -281,6 +281,31 @@ class Dense(Layer):
             self.dbiases += regularization_gradient(
                 self.biases, self.bias_regularizer_l1, self.bias_regularizer_l2
             )
+
+
+def _real(name: str, values: npt.ArrayLike) -> npt.NDArray[Any]:
+    """``values`` as a real-valued array: complex numbers would lose their imaginary part,
+    booleans and strings are not weights."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "iuf":
+        raise TypeError(
+            f"Dense.from_arrays: `{name}` must hold real numbers, got dtype {array.dtype}"
+            + (
+                ": complex values would lose their imaginary part"
+                if array.dtype.kind == "c"
+                else ""
+            )
+        )
+    return array
+
+
+def _cast(name: str, array: npt.NDArray[Any], dtype: np.dtype[Any]) -> npt.NDArray[Any]:
+    """``array`` in ``dtype``, refusing values that are not finite there."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = array.astype(dtype)
+    if not np.isfinite(cast).all():
+        raise ValueError(f"Dense.from_arrays: `{name}` has values that are not finite in {dtype}")
+    return cast
 
 
 def _positive(name: str, value: object) -> int:

@@ -41,7 +41,7 @@ from jaxtyping import jaxtyped
 
 from ._dims import Bindings, Bound, is_array_hint, seed_jaxtyping, specs_of, without_jaxtyped
 from ._errors import LabelError, ShapeError
-from ._explain import Item, bind_all, dtype_error, explain, explain_return
+from ._explain import Item, array_rule_error, bind_all, dtype_error, explain, explain_return
 
 __all__ = [
     "CacheInfo",
@@ -272,6 +272,9 @@ class _Checker:
         call: Callable[[], Any],
     ) -> tuple[Any, _Entry]:
         self.misses += 1
+        refused = array_rule_error(where, items, empty_axes=self.method)
+        if refused is not None:
+            raise refused
         with jaxtyped("context"):
             seed_jaxtyping(prebound)
             for item in items:

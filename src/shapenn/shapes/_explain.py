@@ -31,6 +31,7 @@ from ._errors import Report, ShapeError
 
 __all__ = [
     "Item",
+    "array_rule_error",
     "describe",
     "dtype_error",
     "explain",
@@ -328,3 +329,31 @@ def shape_error(
             located=True,
         )
     )
+
+
+def array_rule_error(where: str, items: Sequence[Item], *, empty_axes: bool) -> ShapeError | None:
+    """The error for an array NumPy would accept but silently mistreat: an ``np.matrix``
+    (``*`` is a matrix product), a masked array (the mask is dropped), or — with
+    ``empty_axes`` — an axis after the first of size 0 (nothing to compute over)."""
+    for item in items:
+        value = item.value
+        if not isinstance(value, np.ndarray) or not specs_of(item.hint):
+            continue
+        spec = specs_of(item.hint)[0]
+        expected = " ".join(filter(None, [spec.family_words, render_spec(spec, {})]))
+        if isinstance(value, np.matrix):
+            reason = "it is an np.matrix, whose `*` is a matrix product"
+            hint = f"pass a plain array: `np.asarray({item.label})`"
+        elif isinstance(value, np.ma.MaskedArray):
+            reason = "it is a masked array, and the mask would be ignored"
+            hint = f"fill or drop the masked values: `{item.label}.filled(0.0)`"
+        elif empty_axes and 0 in value.shape[1:]:
+            axis = value.shape.index(0, 1)
+            reason = f"axis {axis} has size 0, so there is nothing to compute"
+            hint = None
+        else:
+            continue
+        got = describe(value) if type(value) is np.ndarray else f"an {type(value).__name__} "
+        got += "" if type(value) is np.ndarray else f"{format_shape(value.shape)} {value.dtype}"
+        return ShapeError(Report(where, item.label, expected, got, reason, hint=hint))
+    return None

@@ -7,7 +7,7 @@ pyright, so these aliases carry the *rank* to static checkers through NumPy's sh
 before the code runs.
 """
 
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import numpy as np
 from jaxtyping import AbstractDtype, Integer, Real
@@ -36,7 +36,7 @@ else:
         """float32 or float64: the dtypes shapenn computes in (float16 lacks the range for
         gradients, and NumPy's random generator cannot draw it)."""
 
-        dtypes = ["float32", "float64"]
+        dtypes: ClassVar[list[str]] = ["float32", "float64"]
 
 
 if TYPE_CHECKING:

@@ -131,7 +131,10 @@ def gradcheck(
     """
     __tracebackhide__ = True  # pytest: a failure shows the caller's line and the table
     rng = np.random.default_rng(seed)
-    inputs = np.array(X, dtype=np.float64, order="C")
+    raw = np.asarray(X)
+    if raw.dtype.kind not in "iuf":
+        raise TypeError(f"gradcheck: X must hold real numbers, got dtype {raw.dtype}")
+    inputs = np.array(raw, dtype=np.float64, order="C")
     checked: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
 
     if isinstance(target, Model):
