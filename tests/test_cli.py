@@ -1,5 +1,6 @@
 """The shapenn command, run as a user runs it: in a subprocess."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -87,8 +88,8 @@ def test_predict_from_npy_and_csv(trained: Path) -> None:
         (["summary", "missing.npz"], "shapenn: error: missing.npz: no such file"),
         (["summary", "junk.npz"], "shapenn: error: junk.npz: not a shapenn model file"),
         (["predict", "MODEL", "rows.txt"], "rows.txt: give a .npy or .csv file"),
-        (["predict", "MODEL", "wide.npy"], "`in` is 5 here but 2 in `layers[0].weights`"),
-        (["evaluate", "MODEL", "--dataset", "iris"], "`in` is 4 here"),
+        (["predict", "MODEL", "wide.npy"], "wide.npy has 5 columns; the model needs 2"),
+        (["evaluate", "MODEL", "--dataset", "iris"], "the iris dataset has 4 features; the model"),
     ],
 )
 def test_bad_files_give_one_line_and_a_nonzero_exit(
@@ -149,3 +150,94 @@ def test_predict_on_an_empty_npy_file_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("shapenn: error: empty.npy: not a readable .npy array")
     assert "Traceback" not in result.stderr
+
+
+def _one_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("nowhere/m.npz", "the folder nowhere does not exist; create it first"),
+        (".", "it is a folder; give a file name in it"),
+    ],
+)
+def test_a_bad_output_path_is_found_before_training(
+    output: str, message: str, tmp_path: Path
+) -> None:
+    result = run("train", "--epochs", "100000", "--output", output, cwd=tmp_path)
+    assert message in _one_line(result)
+    assert "epoch" not in result.stderr  # refused before the first epoch
+
+
+def test_a_missing_matplotlib_is_found_before_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shapenn import cli
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.chdir(tmp_path)
+    status = cli.main(["train", "--epochs", "100000", "--plot", "curves.png", "--quiet"])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert err == "shapenn: error: plots need matplotlib: pip install 'shapenn[plots]'\n"
+
+
+def test_a_network_too_large_for_memory_is_one_line(tmp_path: Path) -> None:
+    line = _one_line(run("train", "--hidden", "100000000", "100000000", cwd=tmp_path))
+    assert "parameters and needs about" in line and "use smaller --hidden sizes" in line
+
+
+def test_files_are_described_in_the_shells_words(trained: Path, tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "three.csv").write_text("1,2,3\n4,5,6\n")
+    (tmp_path / "folder.npz").mkdir()
+    cases = {
+        ("predict", str(trained), "empty.csv"): "shapenn: error: empty.csv: it has no rows",
+        ("predict", str(trained), "three.csv"): (
+            "shapenn: error: three.csv has 3 columns; the model needs 2"
+        ),
+        ("summary", "folder.npz"): ("shapenn: error: folder.npz: it is a folder, not a model file"),
+    }
+    for args, message in cases.items():
+        result = run(*args, cwd=tmp_path)
+        assert _one_line(result) == message
+        assert "Warning" not in result.stderr
+
+
+def test_evaluating_a_regression_model_saved_before_training(tmp_path: Path) -> None:
+    model = sn.Model(
+        [sn.Dense(1, 8, seed=0), sn.Tanh(), sn.Dense(8, 1, seed=1), sn.Linear()],
+        loss=sn.MeanSquaredError(),
+        metric=sn.RegressionAccuracy(),
+    )
+    sn.save(model, tmp_path / "sine.npz")
+    result = run("evaluate", "sine.npz", "--dataset", "sine", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("sine (1000 samples, training samples included): loss ")
+
+
+def test_the_readmes_command_block_runs_top_to_bottom(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The command line") :]
+    block = section[
+        section.index("```bash\n") + 8 : section.index("```", section.index("```bash") + 3)
+    ]
+    bin_dir = str(Path(sys.executable).parent)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", block],
+        cwd=tmp_path,
+        env={**os.environ, "PATH": bin_dir + ":" + os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert {"model.npz", "digits.npz", "sine.npz", "curves.png", "rows.csv"} <= {
+        p.name for p in tmp_path.iterdir()
+    }
+    assert "class,output_0,output_1,output_2" in result.stdout

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-__all__ = ["write_atomically"]
+__all__ = ["check_writable", "write_atomically"]
 
 
 def write_atomically(
@@ -51,6 +51,12 @@ def write_atomically(
         raise
     _fsync_directory(target.parent)
     return Path(path)
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Raise the error `write_atomically` would raise for ``path``, without writing anything:
+    for checking an output path before long work."""
+    _writable(Path(path))
 
 
 def _writable(path: Path) -> Path:

@@ -194,6 +194,15 @@ class Model:
                 return parameter.value.dtype
         return np.dtype(np.float32)
 
+    @property
+    def sample_shape(self) -> tuple[Size, ...] | None:
+        """The shape of one input sample as far as it is known: ``(2,)`` for a model that
+        starts with ``Dense(2, 64)``, ``?`` for a size only data can tell; None when not even
+        the rank is known."""
+        self.build()
+        first = self._first_input()
+        return None if first is None else tuple(first[1:])
+
     def _fingerprint(self) -> tuple[Any, ...]:
         """What the chain's validity depends on: which layers, in which order, with which
         parameter shapes and dtypes and config dims. A change means a new build."""
@@ -647,7 +656,8 @@ def _check_parts(loss: object, optimizer: object, metric: object) -> None:
             if isinstance(value, type) and issubclass(value, kind)
             else f"give a shapenn {kind.__name__} (or a subclass of it)"
         )
-        raise TypeError(f"Model: {name} must be a {kind.__name__}, got {shown}: {advice}")
+        article = "an" if kind.__name__[0] in "AEIOU" else "a"
+        raise TypeError(f"Model: {name} must be {article} {kind.__name__}, got {shown}: {advice}")
 
 
 def _generator(seed: object) -> np.random.Generator:

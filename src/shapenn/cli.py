@@ -7,8 +7,11 @@ standard error and a non-zero exit, never a traceback.
 """
 
 import argparse
+import itertools
+import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import datasets
+from ._files import check_writable
 from ._io import ModelFileError, load, save
 from ._losses import CategoricalCrossentropy, Loss, MeanSquaredError
 from ._metrics import Accuracy, CategoricalAccuracy, RegressionAccuracy
@@ -154,7 +158,29 @@ class _Progress:
 _SHOWN = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
+def _memory_needed(features: int, hidden: Sequence[int], outputs: int) -> tuple[int, int]:
+    """The parameter count of the MLP, and the bytes training it takes: float32 weights,
+    gradients, Adam's two moments and two scratch arrays, plus the float64 initial draw."""
+    sizes = [features, *hidden, outputs]
+    count = sum(a * b + b for a, b in itertools.pairwise(sizes))
+    return count, count * (6 * 4 + 8)
+
+
+def _available_memory() -> int | None:
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not every platform tells
+        return None
+
+
 def _train(args: argparse.Namespace) -> None:
+    # Everything that can fail after minutes of training is checked first.
+    check_writable(args.output)
+    if args.plot is not None:
+        from .plots import require_matplotlib
+
+        check_writable(args.plot)
+        require_matplotlib()
     regression = args.dataset in REGRESSION
     X, y = datasets.load(args.dataset, samples=args.samples, seed=args.seed)
     X_train, X_val, y_train, y_val = datasets.train_validation_split(
@@ -164,6 +190,14 @@ def _train(args: argparse.Namespace) -> None:
     default_rate = {"adam": 0.02, "rmsprop": 0.001, "sgd": 1.0, "adagrad": 1.0}[args.optimizer]
     rate = args.learning_rate if args.learning_rate is not None else default_rate
     optimizer = OPTIMIZERS[args.optimizer](learning_rate=rate, decay=args.decay)
+    count, needed = _memory_needed(X.shape[1], args.hidden, outputs)
+    available = _available_memory()
+    if available is not None and needed > available:
+        raise CommandError(
+            f"a {'-'.join(map(str, [X.shape[1], *args.hidden, outputs]))} network has "
+            f"{count:,} parameters and needs about {needed / 2**30:.1f} GiB to train, but "
+            f"{available / 2**30:.1f} GiB are free: use smaller --hidden sizes"
+        )
     model = build_model(
         X.shape[1],
         outputs,
@@ -209,30 +243,61 @@ def _train(args: argparse.Namespace) -> None:
 def _evaluate(args: argparse.Namespace) -> None:
     model = load(args.model)
     X, y = datasets.load(args.dataset, samples=args.samples, seed=args.seed)
+    needed = model.sample_shape
+    if needed and isinstance(needed[0], int) and len(needed) == 1 and X.shape[1] != needed[0]:
+        raise CommandError(
+            f"the {args.dataset} dataset has {X.shape[1]} features; the model needs {needed[0]}"
+        )
     loss, accuracy = model.evaluate(X, y)
     text = f"loss {loss:.4f}" + (f", accuracy {accuracy:.3f}" if accuracy is not None else "")
     print(f"{args.dataset} ({len(X)} samples, training samples included): {text}")
 
 
 def _read_rows(path: Path) -> npt.NDArray[Any]:
+    if path.is_dir():
+        raise CommandError(f"{path}: it is a folder; give a .npy or .csv file")
     if not path.is_file():
         raise CommandError(f"{path}: no such file")
     if path.suffix == ".npy":
         try:
-            return np.load(path, allow_pickle=False)  # type: ignore[no-any-return]
+            rows: npt.NDArray[Any] = np.load(path, allow_pickle=False)
         except (ValueError, EOFError, OSError) as err:
             raise CommandError(f"{path}: not a readable .npy array ({err})") from None
+        return rows
     if path.suffix == ".csv":
         try:
-            return np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # an empty file is reported below, not warned
+                table: npt.NDArray[Any] = np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64)
         except ValueError as err:
             raise CommandError(f"{path}: not a numeric CSV table ({err})") from None
+        if table.size == 0:
+            raise CommandError(f"{path}: it has no rows")
+        return table
     raise CommandError(f"{path}: give a .npy or .csv file")
+
+
+def _fits(model: Model, rows: npt.NDArray[Any], source: str) -> None:
+    """Say, in terms of the file, how data of the wrong width or rank fails the model."""
+    needed = model.sample_shape
+    if needed is None or any(not isinstance(size, int) for size in needed):
+        return
+    if rows.ndim == 2 and len(needed) == 1 and rows.shape[1] != needed[0]:
+        raise CommandError(f"{source} has {rows.shape[1]} columns; the model needs {needed[0]}")
+    if rows.ndim != len(needed) + 1:
+        shape = " × ".join(map(str, needed))
+        raise CommandError(
+            f"{source} holds arrays of shape {rows.shape[1:]} per row; the model needs {shape}"
+        )
 
 
 def _predict(args: argparse.Namespace) -> None:
     model = load(args.model)
-    outputs = model.predict(_read_rows(args.input))
+    rows = _read_rows(args.input)
+    _fits(model, rows, str(args.input))
+    if args.output is not None:
+        check_writable(args.output)
+    outputs = model.predict(rows)
     columns = [f"output_{i}" for i in range(outputs.shape[1])]
     if model.loss is not None and model.loss.labels:
         labels = outputs.argmax(axis=1).reshape(-1, 1).astype(outputs.dtype)
@@ -260,6 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("shapenn: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("shapenn: error: out of memory: use a smaller model or dataset", file=sys.stderr)
+        return 1
     except (
         CommandError,
         ShapeError,
@@ -270,8 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         OSError,
         ValueError,
     ) as err:
+        # At the shell, the headline: a ShapeError's hint is written for Python code.
         message = str(err).splitlines()[0] if isinstance(err, ShapeError) else str(err)
-        hint = f" ({err.hint})" if isinstance(err, ShapeError) and err.hint else ""
-        print(f"shapenn: error: {message}{hint}", file=sys.stderr)
+        print(f"shapenn: error: {message}", file=sys.stderr)
         return 1
     return 0

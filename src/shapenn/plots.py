@@ -31,10 +31,15 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_decision_boundary", "plot_history"]
+__all__ = ["plot_decision_boundary", "plot_history", "require_matplotlib"]
 
 MARGIN = 0.05  # of the data's range, added on each side of a decision-boundary plot
 DPI = 100
+
+
+def require_matplotlib() -> None:
+    """Raise a clear ImportError now if matplotlib is missing (before long work)."""
+    _figure(width=1, height=1)
 
 
 def _figure(*, width: float, height: float) -> "Figure":
