@@ -150,6 +150,7 @@ MAX_HEADER_BYTES = 1 << 24  # 16 MiB of JSON describes any sane model many times
 MAX_BYTES = 1 << 32  # 4 GiB of arrays by default
 _NPY_HEADER_MAX = 1 << 16  # a .npy header is 64-byte aligned and short; allow generously
 _DTYPES = {"float32", "float64", "uint8"}
+_MAX_RATIO = 100  # float weights barely compress; 1,000-fold is zeros made to fill memory
 
 
 def _describe_foreign(head: bytes) -> str:
@@ -254,6 +255,13 @@ def _read_archive(
         raise _fail(
             path, f"arrays do not match the architecture (missing {missing}, extra {extra})"
         )
+    for info in infos:  # sn.save stores members as they are; a huge ratio is a zip bomb
+        if info.file_size > _MAX_RATIO * info.compress_size + (1 << 20):
+            raise _fail(
+                path,
+                f"`{info.filename}` would expand {info.file_size // max(info.compress_size, 1):,}"
+                "-fold when decompressed: refused as a likely zip bomb",
+            )
     budget = max_bytes
     arrays = {}
     for key in declared:

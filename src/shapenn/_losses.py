@@ -196,7 +196,7 @@ def binary_crossentropy_backward(
         y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
     """
     p, y = _clip(y_pred), _like(y_true, y_pred)
-    dinputs: Predictions = -(y / p - (1 - y) / (1 - p)) / y_pred.size
+    dinputs: Predictions = -(y / p - (1 - y) / (1 - p)) / max(y_pred.size, 1)
     return dinputs
 
 
@@ -223,7 +223,7 @@ def mean_squared_error_backward(
     Shape:
         y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
     """
-    dinputs: Predictions = (y_pred - _like(y_true, y_pred)) * (2 / y_pred.size)
+    dinputs: Predictions = (y_pred - _like(y_true, y_pred)) * (2 / max(y_pred.size, 1))
     return dinputs
 
 
@@ -249,7 +249,7 @@ def mean_absolute_error_backward(
     Shape:
         y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
     """
-    dinputs: Predictions = np.sign(y_pred - _like(y_true, y_pred)) / y_pred.size
+    dinputs: Predictions = np.sign(y_pred - _like(y_true, y_pred)) / max(y_pred.size, 1)
     return dinputs
 
 

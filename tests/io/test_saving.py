@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +208,55 @@ class Hinge(sn.MeanSquaredError):
 def test_a_users_own_loss_saves_and_loads_like_a_built_in_one(tmp_path: Path) -> None:
     sn.save(sn.Model([sn.Dense(2, 2)], loss=Hinge()), tmp_path / "m.npz")
     assert type(sn.load(tmp_path / "m.npz").loss) is Hinge
+
+
+def test_temporary_files_of_killed_saves_are_removed_on_the_next_save(tmp_path: Path) -> None:
+    dead = tmp_path / ".m.npz.999999999.abc123.tmp"  # no process has that id
+    alive = tmp_path / f".m.npz.{os.getpid()}.def456.tmp"  # a save in progress here
+    other = tmp_path / ".other.npz.999999999.x.tmp"
+    for leftover in (dead, alive, other):
+        leftover.write_bytes(b"half a file")
+    sn.save(model(), tmp_path / "m.npz")
+    assert not dead.exists() and alive.exists() and other.exists()
+
+
+def test_a_symbolic_link_is_written_through(tmp_path: Path) -> None:
+    real = sn.save(model(), tmp_path / "real.npz")
+    link = tmp_path / "link.npz"
+    link.symlink_to(real)
+    sn.save(model(), link)
+    assert link.is_symlink() and sn.load(link) is not None
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "words"),
+    [
+        ("folder", IsADirectoryError, "it is a folder; give a file name in it"),
+        ("missing/m.npz", FileNotFoundError, "does not exist; create it first"),
+    ],
+)
+def test_save_failures_are_clear_and_write_nothing(
+    tmp_path: Path, target: str, error: type[Exception], words: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(error, match=words):
+        sn.save(model(), tmp_path / target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_folder_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(PermissionError, match="is not writable"):
+            sn.save(model(), folder / "m.npz")
+    finally:
+        folder.chmod(0o700)
+
+
+def test_loading_refuses_more_data_than_allowed(tmp_path: Path) -> None:
+    path = sn.save(model(), tmp_path / "m.npz")
+    with pytest.raises(sn.ModelFileError, match="too large to load"):
+        sn.load(path, max_bytes=64)

@@ -272,7 +272,9 @@ class _Checker:
         call: Callable[[], Any],
     ) -> tuple[Any, _Entry]:
         self.misses += 1
-        refused = array_rule_error(where, items, empty_axes=self.method)
+        refused = array_rule_error(
+            where, items, empty_axes=self.method, empty_batch=self.method and self.mode is _ALONE
+        )
         if refused is not None:
             raise refused
         with jaxtyped("context"):

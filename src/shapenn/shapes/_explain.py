@@ -331,10 +331,13 @@ def shape_error(
     )
 
 
-def array_rule_error(where: str, items: Sequence[Item], *, empty_axes: bool) -> ShapeError | None:
+def array_rule_error(
+    where: str, items: Sequence[Item], *, empty_axes: bool, empty_batch: bool = False
+) -> ShapeError | None:
     """The error for an array NumPy would accept but silently mistreat: an ``np.matrix``
     (``*`` is a matrix product), a masked array (the mask is dropped), or — with
-    ``empty_axes`` — an axis after the first of size 0 (nothing to compute over)."""
+    ``empty_axes`` — an axis after the first of size 0 (nothing to compute over), or — with
+    ``empty_batch`` — no samples at all (a mean over none)."""
     for item in items:
         value = item.value
         if not isinstance(value, np.ndarray) or not specs_of(item.hint):
@@ -350,6 +353,9 @@ def array_rule_error(where: str, items: Sequence[Item], *, empty_axes: bool) -> 
         elif empty_axes and 0 in value.shape[1:]:
             axis = value.shape.index(0, 1)
             reason = f"axis {axis} has size 0, so there is nothing to compute"
+            hint = None
+        elif empty_batch and value.ndim and value.shape[0] == 0:
+            reason = "it is an empty batch (0 samples), and a mean over no samples is undefined"
             hint = None
         else:
             continue
