@@ -123,3 +123,12 @@ def test_docstrings_say_the_shapes_the_annotations_say() -> None:
     assert len(checked) >= 20
     for cls, name, member in checked:
         assert _shape_line(member) in (inspect.getdoc(member) or ""), f"{cls.__name__}.{name}"
+
+
+def test_annotations_are_ones_beartype_can_read() -> None:
+    # jaxtyping's pytest hook runs beartype over every function of shapenn: it refuses an
+    # ndarray whose dtype is not `np.dtype[...]`, and `typing.Self` outside its own classes.
+    for path in MODULES:
+        text = path.read_text(encoding="utf-8")
+        assert "ndarray[Any, Any]" not in text, _name(path)
+        assert "Self" not in text.replace("self", ""), _name(path)

@@ -20,12 +20,12 @@ from ._metrics import Accuracy as Accuracy
 from ._metrics import BinaryAccuracy as BinaryAccuracy
 from ._metrics import CategoricalAccuracy as CategoricalAccuracy
 from ._metrics import RegressionAccuracy as RegressionAccuracy
-from ._model import DivergenceError as DivergenceError
 from ._model import History as History
 from ._model import Model as Model
 from ._optimizers import SGD as SGD
 from ._optimizers import Adagrad as Adagrad
 from ._optimizers import Adam as Adam
+from ._optimizers import DivergenceError as DivergenceError
 from ._optimizers import Optimizer as Optimizer
 from ._optimizers import RMSprop as RMSprop
 from .layers import Dense as Dense

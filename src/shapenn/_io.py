@@ -353,7 +353,7 @@ def _restore_optimizer(
                 if key not in arrays:
                     raise _fail(path, f"optimizer state `{key}` is missing")
                 fields[field] = _like(path, key, arrays[key], zeros, "the optimizer")
-            optimizer.state[(layer, parameter.name)] = type(blank)(**fields)
+            optimizer.set_parameter_state(layer, parameter.name, type(blank)(**fields))
     return optimizer
 
 

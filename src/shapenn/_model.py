@@ -5,7 +5,6 @@ The model knows no layer, loss or optimizer by name. It asks each layer for its 
 gradient; it asks the loss for its targets and for a fused gradient with the last layer.
 """
 
-import copy
 import functools
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -18,7 +17,7 @@ import numpy.typing as npt
 from ._data import check_inputs
 from ._losses import Loss
 from ._metrics import Accuracy
-from ._optimizers import Optimizer
+from ._optimizers import DivergenceError, Optimizer
 from .layers import Layer
 from .shapes import Array2D, ArrayND, Floating, ShapeError
 from .shapes._dims import UNKNOWN, ArraySpec, Bindings, Bound, Size, bind, format_shape
@@ -30,37 +29,6 @@ __all__ = ["DivergenceError", "History", "Model"]
 PREDICT_BATCH = 1024  # rows per batch when predict/evaluate are given no batch_size
 
 Shape = tuple[Size, ...]
-
-
-class DivergenceError(ArithmeticError):
-    """The loss became NaN or infinite during ``fit``; the model keeps its last finite weights."""
-
-
-@dataclass
-class _Snapshot:
-    """Parameters and optimizer state at a point where all were finite, to roll back to."""
-
-    epoch: int
-    params: list[tuple[Layer, str, np.ndarray[Any, np.dtype[Any]]]]
-    state: dict[Any, Any]
-    iterations: int
-    learning_rate: float
-
-    def finite_now(self, model: "Model") -> bool:
-        """Whether the model's current parameters and optimizer state are all finite."""
-        arrays = [getattr(layer, name) for layer, name, _ in self.params]
-        if model.optimizer is not None:
-            for value in model.optimizer.state.values():
-                arrays.extend(value)
-        return all(bool(np.isfinite(array).all()) for array in arrays)
-
-    def restore(self, model: "Model") -> None:
-        for layer, name, saved in self.params:
-            getattr(layer, name)[...] = saved
-        if model.optimizer is not None:
-            model.optimizer.state = {k: copy.deepcopy(v) for k, v in self.state.items()}
-            model.optimizer.iterations = self.iterations
-            model.optimizer.current_learning_rate = self.learning_rate
 
 
 @dataclass
@@ -513,7 +481,7 @@ class Model:
         # Overflow shows up as a non-finite loss or weight, which stops training with a
         # DivergenceError that says where; NumPy's warnings on the way there would be noise.
         quiet = functools.partial(np.errstate, over="ignore", invalid="ignore", divide="ignore")
-        snapshot = self._snapshot(epoch=0)  # the last state known finite
+        self._check_parameters()
         try:
             for epoch in range(1, epochs + 1):
                 order = rng.permutation(n) if shuffle and batch_size is not None else None
@@ -528,9 +496,8 @@ class Model:
                         data_loss = loss.calculate(output, batch_y)
                         regularization = self.regularization_loss()
                     if not math.isfinite(data_loss + regularization):
-                        self._diverged(
-                            f"the loss became {data_loss + regularization}", epoch, step, snapshot
-                        )
+                        what = f"the loss became {data_loss + regularization}"
+                        raise self._diverged(what, epoch, step)
                     count = batch_x.shape[0]
                     data_total += data_loss * count
                     total += (data_loss + regularization) * count
@@ -538,11 +505,12 @@ class Model:
                         correct += self.metric.calculate(output, batch_y) * count
                     with quiet():
                         self.backward(output, batch_y)
-                        optimizer.step(trainable)
+                        try:
+                            optimizer.step(trainable)
+                        except DivergenceError:
+                            what = "the step would make the weights NaN or infinite"
+                            raise self._diverged(what, epoch, step) from None
                 self._set_training(False)
-                if not snapshot.finite_now(self):  # the epoch's last update overflowed
-                    self._diverged("the weights became non-finite", epoch, step, snapshot)
-                snapshot = self._snapshot(epoch)
                 figures = {"loss": total / n, "data_loss": data_total / n}
                 figures["regularization_loss"] = figures["loss"] - figures["data_loss"]
                 if self.metric is not None:
@@ -563,31 +531,23 @@ class Model:
             self._set_training(False)  # whatever happened, the model is left in inference mode
         return history
 
-    def _snapshot(self, epoch: int) -> "_Snapshot":
-        optimizer = self.optimizer
-        state: dict[Any, Any] = {}
-        if optimizer is not None:
-            state = {key: copy.deepcopy(value) for key, value in optimizer.state.items()}
-        return _Snapshot(
-            epoch=epoch,
-            params=[
-                (layer, p.name, p.value.copy()) for layer in self.layers for p in layer.parameters()
-            ],
-            state=state,
-            iterations=optimizer.iterations if optimizer else 0,
-            learning_rate=optimizer.current_learning_rate if optimizer else 0.0,
-        )
+    def _check_parameters(self) -> None:
+        """Refuse to train from parameters that are already NaN or infinite: every step keeps
+        them finite from there on, which is what a DivergenceError promises."""
+        for index, layer in enumerate(self.layers):
+            for parameter in layer.parameters():
+                if not np.isfinite(parameter.value).all():
+                    raise ValueError(
+                        f"Model.fit: layers[{index}] {layer!r}.{parameter.name} holds NaN or "
+                        "infinite values; give it finite ones (e.g. a new layer) first"
+                    )
 
-    def _diverged(self, what: str, epoch: int, step: int, snapshot: "_Snapshot") -> None:
-        kept = "keeps its last finite weights"
-        if not snapshot.finite_now(self):
-            snapshot.restore(self)
-            when = f"the end of epoch {snapshot.epoch}" if snapshot.epoch else "before training"
-            kept = f"is restored to its weights and optimizer state from {when}"
+    def _diverged(self, what: str, epoch: int, step: int) -> DivergenceError:
         lr = getattr(self.optimizer, "current_learning_rate", 0.0)
-        raise DivergenceError(
+        return DivergenceError(
             f"Model.fit: {what} at epoch {epoch}, step {step}; training stopped and the model "
-            f"{kept}. Try a lower learning rate (now {lr:g}) or inputs scaled to about unit size"
+            f"keeps its weights and optimizer state from the last finite step. Try a lower "
+            f"learning rate (now {lr:g}) or inputs scaled to about unit size"
         )
 
     # --- inference ---------------------------------------------------------------------------

@@ -24,8 +24,8 @@ from ._files import check_writable
 from ._io import ModelFileError, load, save
 from ._losses import CategoricalCrossentropy, Loss, MeanSquaredError
 from ._metrics import Accuracy, CategoricalAccuracy, RegressionAccuracy
-from ._model import DivergenceError, Model
-from ._optimizers import SGD, Adagrad, Adam, Optimizer, RMSprop
+from ._model import Model
+from ._optimizers import SGD, Adagrad, Adam, DivergenceError, Optimizer, RMSprop
 from .layers import Dense, Layer, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .shapes import LabelError, ShapeError
 

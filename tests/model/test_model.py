@@ -116,7 +116,11 @@ def test_divergence_stops_with_the_step_and_keeps_finite_weights() -> None:
         loss=sn.MeanSquaredError(),
         optimizer=sn.SGD(learning_rate=1e6),
     )
-    with pytest.raises(sn.DivergenceError, match=r"the loss became (nan|inf) at epoch \d+, step 1"):
+    with pytest.raises(
+        sn.DivergenceError,
+        match=r"(the loss became (nan|inf)|the step would make the weights NaN or infinite) "
+        r"at epoch \d+, step 1",
+    ):
         model.fit(X * 100, y.reshape(-1, 1).astype(F32), epochs=50, verbose=0)
     for layer in model.trainable_layers:
         assert np.isfinite(layer.weights).all() and np.isfinite(layer.biases).all()
@@ -212,24 +216,30 @@ def test_optimizer_hyperparameters_are_checked() -> None:
     assert repr(sn.SGD(0.5, momentum=0.9)) == "SGD(learning_rate=0.5, decay=0.0, momentum=0.9)"
 
 
-def test_optimizer_updates_parameters_in_place() -> None:
+def test_a_step_moves_the_parameters_into_the_optimizers_buffer() -> None:
     layer = sn.Dense(3, 2, seed=0)
-    weights = layer.weights
+    weights = layer.weights.copy()
     layer.forward(np.ones((4, 3), F32))
     layer.backward(np.ones((4, 2), F32))
-    sn.Adam(0.1).step([layer])
-    assert layer.weights is weights and layer.weights.dtype == F32
+    optimizer = sn.Adam(0.1)
+    optimizer.step([layer])
+    assert layer.weights.dtype == F32 and layer.weights.flags.c_contiguous
+    assert not np.array_equal(layer.weights, weights)
+    first = layer.weights
+    optimizer.step([layer])
+    assert layer.weights is not first  # the next step's view: two buffers, swapped
+    assert layer.weights.ctypes.data % 64 == 0  # aligned as a fresh array would be
 
 
-def test_an_overflowing_last_update_is_caught_and_rolled_back() -> None:
+def test_an_overflowing_update_is_refused_and_nothing_changes() -> None:
     X, y = spiral(20, 3)
     model = classifier(sn.SGD(learning_rate=1e39, momentum=0.9))
     before = [layer.weights.copy() for layer in model.trainable_layers]  # type: ignore[attr-defined]
     with pytest.raises(sn.DivergenceError) as caught:
         model.fit(X, y, epochs=1, verbose=0)
     assert str(caught.value).startswith(
-        "Model.fit: the weights became non-finite at epoch 1, step 1; training stopped and the "
-        "model is restored to its weights and optimizer state from before training."
+        "Model.fit: the step would make the weights NaN or infinite at epoch 1, step 1; training "
+        "stopped and the model keeps its weights and optimizer state from the last finite step."
     )
     for layer, weights in zip(model.trainable_layers, before, strict=True):
         np.testing.assert_array_equal(layer.weights, weights)  # type: ignore[attr-defined]
@@ -237,6 +247,33 @@ def test_an_overflowing_last_update_is_caught_and_rolled_back() -> None:
     model.set(optimizer=sn.SGD(learning_rate=0.5))  # and training can go on from there
     history = model.fit(X, y, epochs=3, verbose=0)
     assert np.isfinite(history.loss).all()
+
+
+def test_divergence_mid_epoch_keeps_exactly_the_last_finite_step() -> None:
+    X, y = spiral(40, 3, seed=0)
+    optimizer = sn.SGD(learning_rate=0.05, momentum=0.9)
+    model = classifier(optimizer)
+    steps: list[list[np.ndarray[Any, Any]]] = []
+    states: list[dict[Any, Any]] = []
+    step = optimizer.step
+
+    def recording(layers: Any) -> None:
+        step(layers)
+        steps.append([p.value.copy() for layer in model.layers for p in layer.parameters()])
+        states.append({k: [a.copy() for a in v] for k, v in optimizer.state.items()})
+        if len(steps) == 9:  # from the tenth step on, a learning rate that overflows
+            optimizer.current_learning_rate = optimizer.learning_rate = 1e39
+
+    optimizer.step = recording  # type: ignore[method-assign]
+    with pytest.raises(sn.DivergenceError, match="at epoch 2, step 2;"):
+        model.fit(X, y, epochs=5, batch_size=16, seed=0, verbose=0)
+    now = [p.value for layer in model.layers for p in layer.parameters()]
+    assert len(steps) == 9 and optimizer.iterations == 9
+    for kept, last in zip(now, steps[-1], strict=True):
+        np.testing.assert_array_equal(kept, last)
+    for key, fields in optimizer.state.items():
+        for kept_field, last_field in zip(fields, states[-1][key], strict=True):
+            np.testing.assert_array_equal(kept_field, last_field)
 
 
 def test_the_model_is_left_in_inference_mode_after_an_error() -> None:
