@@ -18,6 +18,7 @@ from ._data import check_inputs
 from ._losses import Loss
 from ._metrics import Accuracy
 from ._optimizers import DivergenceError, Optimizer
+from ._threads import blas_threads
 from .layers import Layer
 from .shapes import Array2D, ArrayND, Floating, ShapeError
 from .shapes._dims import UNKNOWN, ArraySpec, Bindings, Bound, Size, bind, format_shape
@@ -433,6 +434,7 @@ class Model:
         seed: int | np.random.Generator | None = None,
         verbose: int = 1,
         callback: Callable[[int, dict[str, float]], None] | None = None,
+        threads: int | None = None,
     ) -> History:
         """Train for ``epochs`` passes over (X, y) and return the per-epoch History.
 
@@ -447,6 +449,8 @@ class Model:
             seed: seed or Generator for shuffling.
             verbose: 0 silent, 1 one line per epoch.
             callback: called after each epoch with (epoch, figures).
+            threads: BLAS threads for the matrix products; None chooses by the size of a step
+                (one thread for small ones, see ``shapenn._threads``).
 
         Raises:
             ShapeError: X or y of the wrong shape or dtype for this model and loss.
@@ -474,6 +478,38 @@ class Model:
             )
         if self.metric is not None:
             self.metric.init(y_arr)
+        self._check_parameters()
+        work = (batch_size or X_arr.shape[0]) * self.count_params()
+        with blas_threads(threads, work):
+            return self._train(
+                loss,
+                optimizer,
+                X_arr,
+                y_arr,
+                validation,
+                epochs,
+                batch_size,
+                shuffle,
+                rng,
+                verbose,
+                callback,
+            )
+
+    def _train(
+        self,
+        loss: Loss,
+        optimizer: Optimizer,
+        X_arr: Any,
+        y_arr: Any,
+        validation: tuple[Any, Any] | None,
+        epochs: int,
+        batch_size: int | None,
+        shuffle: bool,
+        rng: np.random.Generator,
+        verbose: int,
+        callback: Callable[[int, dict[str, float]], None] | None,
+    ) -> History:
+        """The epochs of ``fit``, on checked data."""
         n = X_arr.shape[0]
         history = History()
         dtype = self.dtype
@@ -481,7 +517,6 @@ class Model:
         # Overflow shows up as a non-finite loss or weight, which stops training with a
         # DivergenceError that says where; NumPy's warnings on the way there would be noise.
         quiet = functools.partial(np.errstate, over="ignore", invalid="ignore", divide="ignore")
-        self._check_parameters()
         try:
             for epoch in range(1, epochs + 1):
                 order = rng.permutation(n) if shuffle and batch_size is not None else None
@@ -554,10 +589,10 @@ class Model:
 
     @public
     def predict(
-        self, X: npt.ArrayLike, *, batch_size: int | None = None
+        self, X: npt.ArrayLike, *, batch_size: int | None = None, threads: int | None = None
     ) -> Floating[Array2D, "samples outputs"]:
         """The model's outputs for X, computed ``batch_size`` rows at a time (1024 by default),
-        so only one batch of activations is held at once.
+        so only one batch of activations is held at once; ``threads`` as for ``fit``.
 
         Shape:
             X: (samples, *input_shape) → (samples, outputs).
@@ -568,24 +603,33 @@ class Model:
         size = batch_size or PREDICT_BATCH
         self._set_training(False)
         result: Any = None
-        for rows in self._batches(n, size):
-            output = self.forward(np.asarray(X_arr[rows], dtype=self.dtype))
-            if result is None:
-                result = np.empty((n, *output.shape[1:]), dtype=output.dtype)
-            result[rows] = output
+        with blas_threads(threads, min(size, n) * self.count_params()):
+            for rows in self._batches(n, size):
+                output = self.forward(np.asarray(X_arr[rows], dtype=self.dtype))
+                if result is None:
+                    result = np.empty((n, *output.shape[1:]), dtype=output.dtype)
+                result[rows] = output
         predictions: Floating[Array2D, "samples outputs"] = result
         return predictions
 
     @public
     def evaluate(
-        self, X: npt.ArrayLike, y: npt.ArrayLike, *, batch_size: int | None = None
+        self,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        *,
+        batch_size: int | None = None,
+        threads: int | None = None,
     ) -> tuple[float, float | None]:
-        """The mean data loss and the metric (None without one) on (X, y), in batches."""
+        """The mean data loss and the metric (None without one) on (X, y), in batches;
+        ``threads`` as for ``fit``."""
         _check_count("Model.evaluate", "batch_size", batch_size, optional=True)
         X_arr, y_arr = self._checked(X, y, "evaluate")
         if self.metric is not None and not self.metric.initialized:
             self.metric.init(y_arr)  # e.g. a regression model saved before any training
-        return self._evaluate(X_arr, y_arr, batch_size)
+        size = min(batch_size or PREDICT_BATCH, X_arr.shape[0])
+        with blas_threads(threads, size * self.count_params()):
+            return self._evaluate(X_arr, y_arr, batch_size)
 
     def _evaluate(self, X: Any, y: Any, batch_size: int | None) -> tuple[float, float | None]:
         loss = self._require(optimizer=False)

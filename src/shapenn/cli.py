@@ -85,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--output", type=Path, default=Path("model.npz"))
     train.add_argument("--plot", type=Path, default=None, help="write training curves (PNG)")
     train.add_argument("--quiet", action="store_true", help="no progress, only the result")
+    train.add_argument(
+        "--threads",
+        type=_positive(int),
+        default=None,
+        help="BLAS threads (default: one for small models and batches, more for large)",
+    )
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -222,6 +228,7 @@ def _train(args: argparse.Namespace) -> None:
             seed=args.seed,
             verbose=0,
             callback=progress,
+            threads=args.threads,
         )
     finally:
         progress.close()
