@@ -23,7 +23,7 @@ docstring, so results are bitwise those of the book's formulas.
 
 import copy
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
@@ -296,8 +296,10 @@ class Optimizer(Registered):
     """Base optimizer: the book's ``pre_update_params`` / ``update_params`` /
     ``post_update_params`` protocol, plus ``step(layers)`` doing all three.
 
-    A subclass names its per-parameter state (``state_type``, a NamedTuple of arrays) and its
-    rule (``update``); it registers itself, so a model saved with it resumes training exactly.
+    A subclass names its per-parameter state (``state_type``, a NamedTuple of arrays), its
+    rule (``rule``, a pure function over flat arrays) and the rule's other arguments
+    (``hyperparameters()``); it registers itself, so a model saved with it resumes training
+    exactly.
 
     From the first step on, the parameters it steps live in its buffers: a layer's ``weights``
     is then a view that the optimizer replaces with the next step's view after each step (keep
@@ -312,6 +314,8 @@ class Optimizer(Registered):
 
     registry_kind: ClassVar[str] = "optimizer"
     state_type: ClassVar[Any]
+    #: The update rule: a pure function of flat arrays (see ``update``).
+    rule: ClassVar[Callable[..., None]]
 
     def __init__(self, learning_rate: float, decay: float) -> None:
         owner = type(self).__name__
@@ -442,7 +446,12 @@ class Optimizer(Registered):
         new_state: tuple[Flat, ...],
         work: Work,
     ) -> None:
-        """Write the next parameters and state from the current ones and the gradient."""
+        """Write the next parameters and state from the current ones and the gradient:
+        ``rule(param, grad, *state, new_param, *new_state, work, *hyperparameters())``."""
+        type(self).rule(param, grad, *state, new_param, *new_state, work, *self.hyperparameters())
+
+    def hyperparameters(self) -> tuple[float, ...]:
+        """The arguments ``rule`` takes after the arrays, for the coming step."""
         raise NotImplementedError
 
     def get_state(self) -> dict[str, JSONValue]:
@@ -478,6 +487,7 @@ class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, the book's ``Optimizer_SGD``."""
 
     state_type = MomentumState
+    rule = staticmethod(sgd_update)
 
     def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, momentum: float = 0.0):
         super().__init__(learning_rate, decay)
@@ -486,45 +496,29 @@ class SGD(Optimizer):
     def decays(self) -> dict[str, float]:
         return {"velocity": self.momentum}
 
-    def update(
-        self,
-        param: Flat,
-        grad: Flat,
-        state: tuple[Flat, ...],
-        new_param: Flat,
-        new_state: tuple[Flat, ...],
-        work: Work,
-    ) -> None:
-        lr = self.current_learning_rate
-        sgd_update(param, grad, state[0], new_param, new_state[0], work, lr, self.momentum)
+    def hyperparameters(self) -> tuple[float, ...]:
+        return (self.current_learning_rate, self.momentum)
 
 
 class Adagrad(Optimizer):
     """Adagrad, the book's ``Optimizer_Adagrad``."""
 
     state_type = CacheState
+    rule = staticmethod(adagrad_update)
 
     def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, epsilon: float = 1e-7):
         super().__init__(learning_rate, decay)
         self.epsilon: float = nonnegative("Adagrad", "epsilon", epsilon)
 
-    def update(
-        self,
-        param: Flat,
-        grad: Flat,
-        state: tuple[Flat, ...],
-        new_param: Flat,
-        new_state: tuple[Flat, ...],
-        work: Work,
-    ) -> None:
-        lr = self.current_learning_rate
-        adagrad_update(param, grad, state[0], new_param, new_state[0], work, lr, self.epsilon)
+    def hyperparameters(self) -> tuple[float, ...]:
+        return (self.current_learning_rate, self.epsilon)
 
 
 class RMSprop(Optimizer):
     """RMSprop, the book's ``Optimizer_RMSprop``."""
 
     state_type = CacheState
+    rule = staticmethod(rmsprop_update)
 
     def __init__(
         self,
@@ -540,25 +534,15 @@ class RMSprop(Optimizer):
     def decays(self) -> dict[str, float]:
         return {"cache": self.rho}
 
-    def update(
-        self,
-        param: Flat,
-        grad: Flat,
-        state: tuple[Flat, ...],
-        new_param: Flat,
-        new_state: tuple[Flat, ...],
-        work: Work,
-    ) -> None:
-        lr = self.current_learning_rate
-        rmsprop_update(
-            param, grad, state[0], new_param, new_state[0], work, lr, self.epsilon, self.rho
-        )
+    def hyperparameters(self) -> tuple[float, ...]:
+        return (self.current_learning_rate, self.epsilon, self.rho)
 
 
 class Adam(Optimizer):
     """Adam, the book's ``Optimizer_Adam``."""
 
     state_type = AdamState
+    rule = staticmethod(adam_update)
 
     def __init__(
         self,
@@ -576,27 +560,5 @@ class Adam(Optimizer):
     def decays(self) -> dict[str, float]:
         return {"m": self.beta_1, "v": self.beta_2}
 
-    def update(
-        self,
-        param: Flat,
-        grad: Flat,
-        state: tuple[Flat, ...],
-        new_param: Flat,
-        new_state: tuple[Flat, ...],
-        work: Work,
-    ) -> None:
-        adam_update(
-            param,
-            grad,
-            state[0],
-            state[1],
-            new_param,
-            new_state[0],
-            new_state[1],
-            work,
-            self.iterations,
-            self.current_learning_rate,
-            self.beta_1,
-            self.beta_2,
-            self.epsilon,
-        )
+    def hyperparameters(self) -> tuple[float, ...]:
+        return (self.iterations, self.current_learning_rate, self.beta_1, self.beta_2, self.epsilon)
