@@ -450,7 +450,7 @@ class Optimizer(Registered):
         ``rule(param, grad, *state, new_param, *new_state, work, *hyperparameters())``."""
         type(self).rule(param, grad, *state, new_param, *new_state, work, *self.hyperparameters())
 
-    def hyperparameters(self) -> tuple[float, ...]:
+    def hyperparameters(self) -> tuple[int | float, ...]:
         """The arguments ``rule`` takes after the arrays, for the coming step."""
         raise NotImplementedError
 
@@ -496,7 +496,7 @@ class SGD(Optimizer):
     def decays(self) -> dict[str, float]:
         return {"velocity": self.momentum}
 
-    def hyperparameters(self) -> tuple[float, ...]:
+    def hyperparameters(self) -> tuple[int | float, ...]:
         return (self.current_learning_rate, self.momentum)
 
 
@@ -510,7 +510,7 @@ class Adagrad(Optimizer):
         super().__init__(learning_rate, decay)
         self.epsilon: float = nonnegative("Adagrad", "epsilon", epsilon)
 
-    def hyperparameters(self) -> tuple[float, ...]:
+    def hyperparameters(self) -> tuple[int | float, ...]:
         return (self.current_learning_rate, self.epsilon)
 
 
@@ -534,7 +534,7 @@ class RMSprop(Optimizer):
     def decays(self) -> dict[str, float]:
         return {"cache": self.rho}
 
-    def hyperparameters(self) -> tuple[float, ...]:
+    def hyperparameters(self) -> tuple[int | float, ...]:
         return (self.current_learning_rate, self.epsilon, self.rho)
 
 
@@ -560,5 +560,5 @@ class Adam(Optimizer):
     def decays(self) -> dict[str, float]:
         return {"m": self.beta_1, "v": self.beta_2}
 
-    def hyperparameters(self) -> tuple[float, ...]:
+    def hyperparameters(self) -> tuple[int | float, ...]:
         return (self.iterations, self.current_learning_rate, self.beta_1, self.beta_2, self.epsilon)
