@@ -28,10 +28,14 @@ from ._optimizers import Adam as Adam
 from ._optimizers import DivergenceError as DivergenceError
 from ._optimizers import Optimizer as Optimizer
 from ._optimizers import RMSprop as RMSprop
+from .layers import AvgPool2D as AvgPool2D
+from .layers import Conv2D as Conv2D
 from .layers import Dense as Dense
 from .layers import Dropout as Dropout
+from .layers import Flatten as Flatten
 from .layers import Layer as Layer
 from .layers import Linear as Linear
+from .layers import MaxPool2D as MaxPool2D
 from .layers import Parameter as Parameter
 from .layers import ReLU as ReLU
 from .layers import Sigmoid as Sigmoid
@@ -54,14 +58,17 @@ __all__ = [
     "Accuracy",
     "Adagrad",
     "Adam",
+    "AvgPool2D",
     "BinaryAccuracy",
     "BinaryCrossentropy",
     "CategoricalAccuracy",
     "CategoricalCrossentropy",
+    "Conv2D",
     "Dense",
     "Dim",
     "DivergenceError",
     "Dropout",
+    "Flatten",
     "GradcheckError",
     "GradcheckResult",
     "History",
@@ -69,6 +76,7 @@ __all__ = [
     "Layer",
     "Linear",
     "Loss",
+    "MaxPool2D",
     "MeanAbsoluteError",
     "MeanSquaredError",
     "Model",

@@ -362,7 +362,7 @@ class Model:
         _, spec, known = found
         label = f"layers[0] {self.layers[0]!r}"
         bindings = {
-            k: Bound(v.size, v.source.replace("self.", "layers[0].") if v.source else label)
+            k: v._replace(source=v.source.replace("self.", "layers[0].") if v.source else label)
             for k, v in known.items()
         }
         if self.input_shape is not None:

@@ -5,9 +5,27 @@ from ._activations import ReLU as ReLU
 from ._activations import Sigmoid as Sigmoid
 from ._activations import Softmax as Softmax
 from ._activations import Tanh as Tanh
+from ._conv import Conv2D as Conv2D
 from ._dense import Dense as Dense
 from ._dropout import Dropout as Dropout
+from ._flatten import Flatten as Flatten
 from ._layer import Layer as Layer
 from ._layer import Parameter as Parameter
+from ._pooling import AvgPool2D as AvgPool2D
+from ._pooling import MaxPool2D as MaxPool2D
 
-__all__ = ["Dense", "Dropout", "Layer", "Linear", "Parameter", "ReLU", "Sigmoid", "Softmax", "Tanh"]
+__all__ = [
+    "AvgPool2D",
+    "Conv2D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Layer",
+    "Linear",
+    "MaxPool2D",
+    "Parameter",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+]

@@ -7,10 +7,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ..shapes import Array2D, Floating, ShapeError, shapechecked
-from ..shapes._errors import nonnegative
+from ..shapes._errors import nonnegative, positive
 from . import _init as init
-from ._layer import Layer
-from ._regularization import regularization_gradient, regularization_penalty
+from ._regularization import Regularized
 
 __all__ = ["Dense", "dense_backward", "dense_forward", "dense_parameter_gradients"]
 
@@ -78,7 +77,7 @@ def _dense_parameters(
     """Check that hand-written weights and biases form one layer (biases bind ``out``)."""
 
 
-class Dense(Layer):
+class Dense(Regularized):
     """A fully connected layer, the book's ``Layer_Dense``.
 
     Args:
@@ -131,20 +130,11 @@ class Dense(Layer):
         bias_regularizer_l1: float = 0.0,
         bias_regularizer_l2: float = 0.0,
     ) -> None:
-        sizes = [_positive("n_inputs", n_inputs), _positive("n_neurons", n_neurons)]
-        self.weight_regularizer_l1: float = nonnegative(
-            "Dense", "weight_regularizer_l1", weight_regularizer_l1
+        sizes = [positive("Dense", "n_inputs", n_inputs), positive("Dense", "n_neurons", n_neurons)]
+        self._set_regularizers(
+            weight_regularizer_l1, weight_regularizer_l2, bias_regularizer_l1, bias_regularizer_l2
         )
-        self.weight_regularizer_l2: float = nonnegative(
-            "Dense", "weight_regularizer_l2", weight_regularizer_l2
-        )
-        self.bias_regularizer_l1: float = nonnegative(
-            "Dense", "bias_regularizer_l1", bias_regularizer_l1
-        )
-        self.bias_regularizer_l2: float = nonnegative(
-            "Dense", "bias_regularizer_l2", bias_regularizer_l2
-        )
-        float_dtype = _float_dtype(dtype)
+        float_dtype = init.float_dtype(dtype)
         scale = nonnegative("Dense", "weight_scale", weight_scale)
         rng = np.random.default_rng(seed)
         self.weights = init.normal(sizes, scale, rng, float_dtype)
@@ -178,7 +168,7 @@ class Dense(Layer):
         """
         raw = _real("weights", weights)
         own = raw.dtype if isinstance(weights, np.ndarray) and raw.dtype.kind == "f" else None
-        float_dtype = _float_dtype(dtype if dtype is not None else own or np.float32)
+        float_dtype = init.float_dtype(dtype if dtype is not None else own or np.float32)
         w = _cast("weights", raw, float_dtype)
         if w.ndim == 1:  # the book's single neuron: one weight per input
             w = w.reshape(-1, 1)
@@ -226,19 +216,6 @@ class Dense(Layer):
         """This layer's constructor call with dims ``in``/``out`` changed, for error hints."""
         return f"Dense({dims.get('in', self.n_inputs)}, {dims.get('out', self.n_neurons)})"
 
-    def regularization_loss(self) -> float:
-        """The L1/L2 penalty of this layer's weights and biases, added to the reported loss."""
-        if not (
-            self.weight_regularizer_l1
-            or self.weight_regularizer_l2
-            or self.bias_regularizer_l1
-            or self.bias_regularizer_l2
-        ):
-            return 0.0
-        return regularization_penalty(
-            self.weights, self.weight_regularizer_l1, self.weight_regularizer_l2
-        ) + regularization_penalty(self.biases, self.bias_regularizer_l1, self.bias_regularizer_l2)
-
     def forward(self, inputs: Floating[Array2D, "batch in"]) -> Floating[Array2D, "batch out"]:
         """Compute ``inputs @ weights + biases`` and remember ``inputs`` for ``backward``.
 
@@ -272,16 +249,6 @@ class Dense(Layer):
         self.dbiases = dbiases
         self._regularize()
 
-    def _regularize(self) -> None:
-        if self.weight_regularizer_l1 or self.weight_regularizer_l2:
-            self.dweights += regularization_gradient(
-                self.weights, self.weight_regularizer_l1, self.weight_regularizer_l2
-            )
-        if self.bias_regularizer_l1 or self.bias_regularizer_l2:
-            self.dbiases += regularization_gradient(
-                self.biases, self.bias_regularizer_l1, self.bias_regularizer_l2
-            )
-
 
 def _real(name: str, values: npt.ArrayLike) -> npt.NDArray[Any]:
     """``values`` as a real-valued array: complex numbers would lose their imaginary part,
@@ -306,16 +273,3 @@ def _cast(name: str, array: npt.NDArray[Any], dtype: np.dtype[Any]) -> npt.NDArr
     if not np.isfinite(cast).all():
         raise ValueError(f"Dense.from_arrays: `{name}` has values that are not finite in {dtype}")
     return cast
-
-
-def _positive(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"Dense: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _float_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
-    resolved = np.dtype(dtype)
-    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be float32 or float64, got {resolved}")
-    return resolved

@@ -13,8 +13,9 @@ from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-__all__ = ["normal", "uninitialized", "zeros"]
+__all__ = ["float_dtype", "normal", "uninitialized", "zeros"]
 
 _SKIP: ContextVar[bool] = ContextVar("shapenn_uninitialized", default=False)
 
@@ -43,3 +44,11 @@ def zeros(shape: Sequence[int], dtype: np.dtype[Any]) -> np.ndarray[Any, np.dtyp
     if _SKIP.get():
         return np.empty(shape, dtype=dtype)
     return np.zeros(shape, dtype=dtype)
+
+
+def float_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
+    """``dtype`` resolved, if it is one a layer computes in: float32 or float64."""
+    resolved = np.dtype(dtype)
+    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float32 or float64, got {resolved}")
+    return resolved

@@ -1,10 +1,15 @@
-"""L1/L2 penalties on parameters: their value (added to the reported loss) and gradient."""
+"""L1/L2 penalties on parameters: their value (added to the reported loss) and gradient, and
+the base of layers with penalized ``weights`` and ``biases`` (Dense, Conv2D)."""
+
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..shapes import Floating, shapechecked
+from ..shapes._errors import nonnegative
+from ._layer import Layer
 
-__all__ = ["regularization_gradient", "regularization_penalty"]
+__all__ = ["Regularized", "regularization_gradient", "regularization_penalty"]
 
 
 @shapechecked
@@ -33,3 +38,48 @@ def regularization_gradient(
     """
     gradient: Floating[np.ndarray, "*shape"] = l1 * np.sign(param) + (2 * l2) * param
     return gradient
+
+
+class Regularized(Layer):
+    """A layer with ``weights`` and ``biases`` and the book's four L1/L2 penalty factors on
+    them: ``regularization_loss`` adds the penalty to the loss, ``_regularize`` its gradient to
+    ``dweights`` and ``dbiases``."""
+
+    if TYPE_CHECKING:  # declared by each subclass, with its own dims
+        weights: Any
+        biases: Any
+        dweights: Any
+        dbiases: Any
+
+    def _set_regularizers(
+        self, weight_l1: float, weight_l2: float, bias_l1: float, bias_l2: float
+    ) -> None:
+        owner = type(self).__name__
+        self.weight_regularizer_l1: float = nonnegative(owner, "weight_regularizer_l1", weight_l1)
+        self.weight_regularizer_l2: float = nonnegative(owner, "weight_regularizer_l2", weight_l2)
+        self.bias_regularizer_l1: float = nonnegative(owner, "bias_regularizer_l1", bias_l1)
+        self.bias_regularizer_l2: float = nonnegative(owner, "bias_regularizer_l2", bias_l2)
+
+    def regularization_loss(self) -> float:
+        """The L1/L2 penalty of this layer's weights and biases, added to the reported loss."""
+        if not (
+            self.weight_regularizer_l1
+            or self.weight_regularizer_l2
+            or self.bias_regularizer_l1
+            or self.bias_regularizer_l2
+        ):
+            return 0.0
+        return regularization_penalty(
+            self.weights, self.weight_regularizer_l1, self.weight_regularizer_l2
+        ) + regularization_penalty(self.biases, self.bias_regularizer_l1, self.bias_regularizer_l2)
+
+    def _regularize(self) -> None:
+        """Add the penalties' gradients to the ``dweights`` and ``dbiases`` just computed."""
+        if self.weight_regularizer_l1 or self.weight_regularizer_l2:
+            self.dweights += regularization_gradient(
+                self.weights, self.weight_regularizer_l1, self.weight_regularizer_l2
+            )
+        if self.bias_regularizer_l1 or self.bias_regularizer_l2:
+            self.dbiases += regularization_gradient(
+                self.biases, self.bias_regularizer_l1, self.bias_regularizer_l2
+            )

@@ -440,7 +440,7 @@ def _checked_method(
         for dim in spec.dims:
             value = getattr(self, dim, None)
             if isinstance(value, int):
-                prebound[dim] = Bound(value, f"self.{dim}")
+                prebound[dim] = Bound(value, f"self.{dim}", config=True)
         if scope is not None:
             for dim, bound in scope.bindings.items():
                 prebound.setdefault(dim, bound)

@@ -182,6 +182,15 @@ class ArraySpec:
     def accepts_dtype(self, dtype: np.dtype[Any]) -> bool:
         return self.dtypes is None or dtype.type.__name__ in self.dtypes
 
+    def mentions(self) -> set[str]:
+        """Every dim name the spec binds or computes with (``h`` and ``kh`` in ``h-kh+1``)."""
+        found = {name.lstrip("*") for name in self.names()}
+        for dim in self.dims:
+            if isinstance(dim, Expr):
+                tree = ast.parse(dim.text, mode="eval")
+                found.update(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
+        return found
+
     def names(self) -> list[str]:
         """The names this spec binds, in order (``*name`` for a variadic dim)."""
         found = []
@@ -362,10 +371,12 @@ def substituted(text: str, bindings: "Bindings") -> str:
 
 
 class Bound(NamedTuple):
-    """A dim's size and the argument it was first seen in ('' for the one being bound)."""
+    """A dim's size and the argument it was first seen in ('' for the one being bound);
+    ``config`` for a dim set by an object's settings (a stride), not by an array."""
 
     size: Size | tuple[Size, ...]
     source: str
+    config: bool = False
 
 
 Bindings: TypeAlias = dict[str, Bound]

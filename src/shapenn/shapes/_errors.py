@@ -239,6 +239,14 @@ def nonnegative(owner: str, name: str, value: object) -> float:
     raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
 
 
+def positive(owner: str, name: str, value: object) -> int:
+    """``value`` as an int if it is an integer >= 1 (NumPy integers included); a ValueError
+    naming it otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def _real(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None

@@ -186,6 +186,9 @@ def _reshape_hint(problem: Problem, name: str, value: np.ndarray[Any, np.dtype[A
         ):
             target = ", ".join(str(s) for s in expected)
             return f"reshape it: `{name}.reshape(-1, {target})`"
+    square = _square_hint(spec, expected, name, value)
+    if square is not None:
+        return square
     if value.ndim == 1 and spec.rank == 2 and spec.variadic is None:
         first = dims[0]
         known = before.get(first.name) if isinstance(first, Named) else None
@@ -197,8 +200,29 @@ def _reshape_hint(problem: Problem, name: str, value: np.ndarray[Any, np.dtype[A
     return None
 
 
-def _bound(bindings: Bindings) -> dict[str, Any]:
-    return {k: v.size for k, v in bindings.items()}
+def _square_hint(
+    spec: ArraySpec, known: list[int], name: str, value: np.ndarray[Any, np.dtype[Any]]
+) -> str | None:
+    """For flat rows where the last two axes are sizes nothing has fixed yet (an image's
+    height and width): the reshape that makes each row a square image, when one does."""
+    unknown = spec.dims[1 + len(known) :]
+    if spec.variadic is not None or value.ndim != 2 or len(unknown) != 2:
+        return None
+    if not all(isinstance(dim, Named) for dim in unknown):
+        return None
+    per_image, left = divmod(value.shape[1], math.prod(known))
+    side = math.isqrt(per_image)
+    if left or side < 2 or side * side != per_image:
+        return None
+    target = ", ".join(str(s) for s in (*known, side, side))
+    return f"if each row is a square image, reshape it: `{name}.reshape(-1, {target})`"
+
+
+def bound_sizes(bindings: Bindings, spec: ArraySpec | None = None) -> dict[str, Any]:
+    """The sizes an error lists as "dims bound so far": all of them, except settings (a
+    stride, a padding) that ``spec`` does not mention, which would only be noise."""
+    mentioned = spec.mentions() if spec is not None else set()
+    return {k: v.size for k, v in bindings.items() if not v.config or k in mentioned}
 
 
 def explain(
@@ -219,7 +243,7 @@ def explain(
             expected=expected,
             got=describe(problem.item.value),
             reason=problem.reason,
-            bound=_bound(problem.bindings),
+            bound=bound_sizes(problem.bindings, problem.spec),
             hint=_hint(problem, items, bindings),
             checker=checker,
         )
@@ -260,7 +284,7 @@ def explain_return(
                     expected=render_spec(spec, problem.bindings),
                     got=describe(part),
                     reason=f"{problem.reason}; {reason}",
-                    bound=_bound(problem.bindings),
+                    bound=bound_sizes(problem.bindings, problem.spec),
                     checker=checker,
                 )
             )
@@ -324,7 +348,7 @@ def shape_error(
             expected=render_spec(spec, bindings),
             got=describe(value),
             reason=mismatch.reason,
-            bound=_bound(bindings),
+            bound=bound_sizes(bindings, spec),
             hint=hint or _reshape_hint(problem, label, value),
             located=True,
         )

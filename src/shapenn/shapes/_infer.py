@@ -24,7 +24,7 @@ from ._dims import (
     specs_of,
 )
 from ._errors import Report, ShapeError
-from ._explain import Item, bind_all, describe, first_problem
+from ._explain import Item, bind_all, bound_sizes, describe, first_problem
 
 __all__ = ["Inferred", "infer_output", "input_spec", "output_dim"]
 
@@ -50,7 +50,7 @@ def _known(obj: Any, spec: ClassSpec, where: str) -> Bindings:
     for dim in spec.dims:
         value = getattr(obj, dim, None)
         if isinstance(value, int):
-            bindings[dim] = Bound(value, f"self.{dim}")
+            bindings[dim] = Bound(value, f"self.{dim}", config=True)
     items = [Item(f"self.{p}", hint, getattr(obj, p, None), True) for p, hint in spec.params]
     problem = first_problem(items, bindings)
     if problem is not None:
@@ -106,7 +106,7 @@ def infer_output(obj: Any, input_shape: tuple[Size, ...]) -> Inferred | None:
                 expected=expected,
                 got=format_shape(input_shape),
                 reason=mismatch.reason,
-                bound={k: v.size for k, v in known.items()},
+                bound=bound_sizes(known, spec),
                 located=True,
                 dim=mismatch.dim,
                 axis=mismatch.axis,

@@ -1,0 +1,235 @@
+"""2-D pooling over NCHW inputs: the largest (MaxPool2D) or the mean (AvgPool2D) value of
+each window.
+
+Both loop over the window's offsets — 4 for a 2×2 pool — never over pixels or samples: each
+offset is one strided view of the whole batch, combined by one ufunc call. The output size is
+arithmetic on named dims, ``(h-pool_h)//stride_h+1``, in the annotations of ``forward``.
+"""
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..shapes import Array4D, Dim, Floating, shapechecked
+from ._layer import Layer
+from ._spatial import pair, shown
+
+__all__ = [
+    "AvgPool2D",
+    "MaxPool2D",
+    "avg_pool2d_backward",
+    "avg_pool2d_forward",
+    "max_pool2d_backward",
+    "max_pool2d_forward",
+]
+
+
+def _offsets(inputs: Any, pool: tuple[int, int], stride: tuple[int, int]) -> Iterator[Any]:
+    """For each offset (i, j) of the window, in row-major order, the view of ``inputs`` that
+    holds the value at that offset of every window: (batch, channels, oh, ow)."""
+    (ph, pw), (sh, sw) = pool, stride
+    oh = (inputs.shape[2] - ph) // sh + 1
+    ow = (inputs.shape[3] - pw) // sw + 1
+    for i in range(ph):
+        for j in range(pw):
+            yield inputs[:, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw]
+
+
+@shapechecked
+def max_pool2d_forward(
+    inputs: Floating[Array4D, "batch channels h w"],
+    pool: tuple[int, int],
+    stride: tuple[int, int],
+) -> Floating[Array4D, "batch channels oh ow"]:
+    """The largest value of each ``pool``-sized window, windows ``stride`` apart.
+
+    Shape:
+        inputs: (batch, channels, h, w) → (batch, channels, oh, ow).
+    """
+    views = _offsets(inputs, pool, stride)
+    outputs: Floating[Array4D, "batch channels oh ow"] = next(views).copy()
+    for view in views:
+        np.maximum(outputs, view, out=outputs)
+    return outputs
+
+
+@shapechecked(anchors=("inputs", "outputs"))
+def max_pool2d_backward(
+    dvalues: Floating[Array4D, "batch channels oh ow"],
+    inputs: Floating[Array4D, "batch channels h w"],
+    outputs: Floating[Array4D, "batch channels oh ow"],
+    pool: tuple[int, int],
+    stride: tuple[int, int],
+) -> Floating[Array4D, "batch channels h w"]:
+    """Route each window's gradient to the position of its largest input (the first one, in
+    row-major order, when several are equal, as PyTorch does).
+
+    Shape:
+        dvalues: (batch, channels, oh, ow); inputs: (batch, channels, h, w) and outputs:
+        (batch, channels, oh, ow) of the forward pass → dinputs: (batch, channels, h, w).
+    """
+    dinputs: Floating[Array4D, "batch channels h w"] = np.zeros(inputs.shape, dvalues.dtype)
+    # What is left of each window's gradient: taken by the first offset that holds the max,
+    # so ties (a window of zeros after ReLU) do not count it twice.
+    remaining = dvalues.copy()
+    for view, target in zip(
+        _offsets(inputs, pool, stride), _offsets(dinputs, pool, stride), strict=True
+    ):
+        taken = remaining * (view == outputs)
+        target += taken
+        remaining -= taken
+    return dinputs
+
+
+@shapechecked
+def avg_pool2d_forward(
+    inputs: Floating[Array4D, "batch channels h w"],
+    pool: tuple[int, int],
+    stride: tuple[int, int],
+) -> Floating[Array4D, "batch channels oh ow"]:
+    """The mean of each ``pool``-sized window, windows ``stride`` apart.
+
+    Shape:
+        inputs: (batch, channels, h, w) → (batch, channels, oh, ow).
+    """
+    views = _offsets(inputs, pool, stride)
+    outputs: Floating[Array4D, "batch channels oh ow"] = next(views).copy()
+    for view in views:
+        outputs += view
+    outputs *= np.asarray(1.0 / (pool[0] * pool[1]), dtype=outputs.dtype)
+    return outputs
+
+
+@shapechecked(anchors=("inputs",))
+def avg_pool2d_backward(
+    dvalues: Floating[Array4D, "batch channels oh ow"],
+    inputs: Floating[Array4D, "batch channels h w"],
+    pool: tuple[int, int],
+    stride: tuple[int, int],
+) -> Floating[Array4D, "batch channels h w"]:
+    """Share each window's gradient equally among its positions.
+
+    Shape:
+        dvalues: (batch, channels, oh, ow); inputs: (batch, channels, h, w) of the forward
+        pass → dinputs: (batch, channels, h, w).
+    """
+    dinputs: Floating[Array4D, "batch channels h w"] = np.zeros(inputs.shape, dvalues.dtype)
+    share = dvalues * np.asarray(1.0 / (pool[0] * pool[1]), dtype=dvalues.dtype)
+    for target in _offsets(dinputs, pool, stride):
+        target += share
+    return dinputs
+
+
+class _Pool2D(Layer):
+    """What the two pools share: the window and stride, as config dims, and the annotations.
+
+    Args:
+        pool_size: the window, an int for a square or (height, width).
+        stride: step between windows, an int or (height, width); the window size by default
+            (windows side by side, as in PyTorch and Keras).
+    """
+
+    pool_h: Dim
+    pool_w: Dim
+    stride_h: Dim
+    stride_w: Dim
+
+    def __init__(
+        self, pool_size: int | Sequence[int], *, stride: int | Sequence[int] | None = None
+    ) -> None:
+        owner = type(self).__name__
+        self.pool_size: tuple[int, int] = pair(owner, "pool_size", pool_size)
+        self.stride: tuple[int, int] = (
+            self.pool_size if stride is None else pair(owner, "stride", stride)
+        )
+        self.pool_h, self.pool_w = self.pool_size
+        self.stride_h, self.stride_w = self.stride
+
+    def __repr__(self) -> str:
+        extra = f", stride={shown(self.stride)}" if self.stride != self.pool_size else ""
+        return f"{type(self).__name__}({shown(self.pool_size)}{extra})"
+
+
+class MaxPool2D(_Pool2D):
+    """Max pooling, PyTorch's ``nn.MaxPool2d`` and Keras's ``MaxPooling2D`` (no padding).
+
+    Args:
+        pool_size: the window, an int for a square or (height, width).
+        stride: step between windows; the window size by default.
+
+    Shape:
+        forward: inputs (batch, channels, h, w) → (batch, channels, oh, ow) with
+        ``oh = (h − pool_h) // stride_h + 1`` and ``ow = (w − pool_w) // stride_w + 1``; rows
+        and columns that do not fill a window are left out.
+        backward: the outputs' shape → the inputs' shape.
+    """
+
+    def forward(
+        self, inputs: Floating[Array4D, "batch channels h w"]
+    ) -> Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"]:
+        """The largest value of each window; remember inputs and outputs for ``backward``.
+
+        Shape: inputs (batch, channels, h, w) → (batch, channels, (h-pool_h)//stride_h+1,
+        (w-pool_w)//stride_w+1)
+        """
+        output = max_pool2d_forward(inputs, self.pool_size, self.stride)
+        self.inputs = inputs
+        self.output = output
+        return output
+
+    def backward(
+        self,
+        dvalues: Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"],
+    ) -> Floating[Array4D, "batch channels h w"]:
+        """Each window's gradient, at the position of its largest input.
+
+        Shape: dvalues (batch, channels, (h-pool_h)//stride_h+1, (w-pool_w)//stride_w+1) →
+        (batch, channels, h, w)
+        """
+        dinputs = max_pool2d_backward(
+            dvalues, self.inputs, self.output, self.pool_size, self.stride
+        )
+        self.dinputs = dinputs
+        return dinputs
+
+
+class AvgPool2D(_Pool2D):
+    """Average pooling, PyTorch's ``nn.AvgPool2d`` and Keras's ``AveragePooling2D`` (no
+    padding).
+
+    Args:
+        pool_size: the window, an int for a square or (height, width).
+        stride: step between windows; the window size by default.
+
+    Shape:
+        forward: inputs (batch, channels, h, w) → (batch, channels, oh, ow) with
+        ``oh = (h − pool_h) // stride_h + 1`` and ``ow = (w − pool_w) // stride_w + 1``.
+        backward: the outputs' shape → the inputs' shape.
+    """
+
+    def forward(
+        self, inputs: Floating[Array4D, "batch channels h w"]
+    ) -> Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"]:
+        """The mean of each window; remember the inputs for ``backward``.
+
+        Shape: inputs (batch, channels, h, w) → (batch, channels, (h-pool_h)//stride_h+1,
+        (w-pool_w)//stride_w+1)
+        """
+        output = avg_pool2d_forward(inputs, self.pool_size, self.stride)
+        self.inputs = inputs
+        self.output = output
+        return output
+
+    def backward(
+        self,
+        dvalues: Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"],
+    ) -> Floating[Array4D, "batch channels h w"]:
+        """Each window's gradient, shared equally among its positions.
+
+        Shape: dvalues (batch, channels, (h-pool_h)//stride_h+1, (w-pool_w)//stride_w+1) →
+        (batch, channels, h, w)
+        """
+        dinputs = avg_pool2d_backward(dvalues, self.inputs, self.pool_size, self.stride)
+        self.dinputs = dinputs
+        return dinputs
