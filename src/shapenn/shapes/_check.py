@@ -39,9 +39,27 @@ from beartype.door import die_if_unbearable
 from beartype.roar import BeartypeDoorHintViolation
 from jaxtyping import jaxtyped
 
-from ._dims import Bindings, Bound, is_array_hint, seed_jaxtyping, specs_of, without_jaxtyped
+from ._dims import (
+    Bindings,
+    Bound,
+    Expr,
+    is_array_hint,
+    render_spec,
+    seed_jaxtyping,
+    specs_of,
+    without_jaxtyped,
+)
 from ._errors import LabelError, ShapeError
-from ._explain import Item, array_rule_error, bind_all, dtype_error, explain, explain_return
+from ._explain import (
+    Item,
+    array_rule_error,
+    bind_all,
+    describe,
+    dtype_error,
+    empty_output_error,
+    explain,
+    explain_return,
+)
 
 __all__ = [
     "CacheInfo",
@@ -243,6 +261,11 @@ class _Checker:
         ]
         self.hints = {name: hints.get(name) for name in self.arguments}
         self.returns = hints.get("return")
+        # Whether a return size is computed from the arguments' dims (``(h-kh)//stride+1``),
+        # so that an input too small for it is refused before the function runs.
+        self.derives = any(
+            isinstance(dim, Expr) for spec in specs_of(self.returns) for dim in spec.dims
+        )
         self.anchors = [a for a in anchors if a in self.arguments]
         self.order = [*self.anchors, *(a for a in self.arguments if a not in self.anchors)]
         self.method = method
@@ -289,6 +312,10 @@ class _Checker:
             mixed = _mixed_dtypes(items)
             if mixed is not None:
                 raise dtype_error(where, *mixed)
+            if self.derives:
+                empty = _empty_output(where, items, prebound, self.returns)
+                if empty is not None:
+                    raise empty
             result = call()
             if self.returns is not None:
                 try:
@@ -314,6 +341,22 @@ class _Checker:
         if len(self.cache) >= _KEPT:
             self.cache.clear()
         self.cache[key] = entry
+
+
+def _empty_output(
+    where: str, items: Sequence[Item], prebound: Bindings, returns: Any
+) -> ShapeError | None:
+    """The error for arrays too small for the function: an output axis computed from their
+    dims would be below 1. It blames the first array that is not an anchor."""
+    arrays = [item for item in items if specs_of(item.hint)]
+    if not arrays:
+        return None
+    blamed = next((item for item in arrays if not item.anchor), arrays[0])
+    bindings = bind_all(items, prebound)
+    spec = specs_of(blamed.hint)[0]
+    before = bind_all([item for item in items if item is not blamed], prebound)
+    expected = " ".join(filter(None, [spec.family_words, render_spec(spec, before)]))
+    return empty_output_error(where, blamed, expected, describe(blamed.value), returns, bindings)
 
 
 def _mixed_dtypes(items: Sequence[Item]) -> tuple[Item, Item] | None:

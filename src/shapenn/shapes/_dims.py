@@ -187,8 +187,7 @@ class ArraySpec:
         found = {name.lstrip("*") for name in self.names()}
         for dim in self.dims:
             if isinstance(dim, Expr):
-                tree = ast.parse(dim.text, mode="eval")
-                found.update(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
+                found.update(names_in(dim.text))
         return found
 
     def names(self) -> list[str]:
@@ -306,7 +305,8 @@ def _compiled(text: str) -> ast.expr | None:
     return tree
 
 
-def _names_in(text: str) -> list[str]:
+def names_in(text: str) -> list[str]:
+    """The dim names expression ``text`` computes with (not the functions it calls)."""
     tree = _compiled(text)
     if tree is None:
         return []
@@ -335,7 +335,7 @@ def evaluate(text: str, bindings: "Bindings") -> int | float | None:
     if tree is None:
         return None
     values = {}
-    for name in _names_in(text):
+    for name in names_in(text):
         bound = bindings.get(name)
         if bound is None or not isinstance(bound.size, int):
             return None
@@ -543,6 +543,21 @@ class Derived(NamedTuple):
     text: str
     worked: str
     value: Size
+
+
+def empty_axis(spec: ArraySpec, bindings: Bindings) -> tuple[int, Derived] | None:
+    """The first axis of ``spec`` whose size, computed under ``bindings``, is below 1 (an
+    input too small for a kernel), with the arithmetic that gave it; None if there is none."""
+    if spec.variadic is not None:
+        return None
+    for axis, dim in enumerate(spec.dims):
+        if not isinstance(dim, Expr):
+            continue
+        value = evaluate(dim.text, bindings)
+        if value is not None and value < 1:
+            shown = int(value) if float(value).is_integer() else value
+            return axis, Derived(dim.text, substituted(dim.text, bindings), shown)  # type: ignore[arg-type]
+    return None
 
 
 def output_shape(

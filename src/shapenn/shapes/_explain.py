@@ -23,7 +23,10 @@ from ._dims import (
     Named,
     bind,
     claim,
+    empty_axis,
+    evaluate,
     format_shape,
+    names_in,
     render_spec,
     specs_of,
 )
@@ -218,11 +221,52 @@ def _square_hint(
     return f"if each row is a square image, reshape it: `{name}.reshape(-1, {target})`"
 
 
+def empty_output_error(
+    where: str, item: Item, expected: str, got: str, returns: Any, bindings: Bindings
+) -> ShapeError | None:
+    """The error for an input too small for its function: an axis of the output, computed
+    from the dims it bound (``(h-kh)//stride+1``), would be below 1. None if none would."""
+    for spec in specs_of(returns):
+        found = empty_axis(spec, bindings)
+        if found is None:
+            continue
+        axis, derived = found
+        reason = (
+            f"it is too small: axis {axis} of the output would be {derived.text} = "
+            f"{derived.worked} = {derived.value}"
+        )
+        least = _least(derived.text, bindings, item.label)
+        if least is not None:
+            reason += f"; `{least[0]}` must be at least {least[1]} here"
+        return ShapeError(
+            Report(where, item.label, expected, got, reason, bound_sizes(bindings, spec))
+        )
+    return None
+
+
+def _least(text: str, bindings: Bindings, label: str) -> tuple[str, int] | None:
+    """The dim of ``label``'s array in expression ``text``, and the smallest size of it that
+    makes ``text`` at least 1 with everything else as bound (None if there is no such dim)."""
+    for name in sorted(names_in(text)):
+        bound = bindings.get(name)
+        if bound is None or bound.source not in ("", label) or not isinstance(bound.size, int):
+            continue
+        for size in range(bound.size + 1, bound.size + 4097):
+            value = evaluate(text, {**bindings, name: bound._replace(size=size)})
+            if value is not None and value >= 1:
+                return name, size
+    return None
+
+
 def bound_sizes(bindings: Bindings, spec: ArraySpec | None = None) -> dict[str, Any]:
     """The sizes an error lists as "dims bound so far": all of them, except settings (a
     stride, a padding) that ``spec`` does not mention, which would only be noise."""
     mentioned = spec.mentions() if spec is not None else set()
-    return {k: v.size for k, v in bindings.items() if not v.config or k in mentioned}
+    return {
+        k: v.size
+        for k, v in bindings.items()
+        if (not v.config or k in mentioned) and not isinstance(v.size, str)
+    }
 
 
 def explain(

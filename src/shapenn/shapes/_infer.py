@@ -8,6 +8,7 @@ checks ``in``, and the return annotation gives ``(batch, 64)``. A mismatch is th
 ShapeError, in the same words, as the run-time check would raise.
 """
 
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from ._check import ClassSpec
@@ -24,7 +25,7 @@ from ._dims import (
     specs_of,
 )
 from ._errors import Report, ShapeError
-from ._explain import Item, bind_all, bound_sizes, describe, first_problem
+from ._explain import Item, bind_all, bound_sizes, describe, empty_output_error, first_problem
 
 __all__ = ["Inferred", "infer_output", "input_spec", "output_dim"]
 
@@ -113,6 +114,16 @@ def infer_output(obj: Any, input_shape: tuple[Size, ...]) -> Inferred | None:
                 needed=mismatch.expected,
             )
         )
+    empty = empty_output_error(
+        f"{obj!r}.forward",
+        Item(name, checker.hints[name], None),
+        render_spec(spec, known),
+        format_shape(input_shape),
+        checker.returns,
+        claim(trial, name),
+    )
+    if empty is not None:
+        raise ShapeError(replace(empty.report, located=True))
     returns = specs_of(checker.returns)
     if len(returns) != 1:
         return None
