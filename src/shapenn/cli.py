@@ -8,6 +8,7 @@ standard error and a non-zero exit, never a traceback.
 
 import argparse
 import itertools
+import math
 import os
 import sys
 import time
@@ -26,7 +27,7 @@ from ._losses import CategoricalCrossentropy, Loss, MeanSquaredError
 from ._metrics import Accuracy, CategoricalAccuracy, RegressionAccuracy
 from ._model import Model
 from ._optimizers import SGD, Adagrad, Adam, DivergenceError, Optimizer, RMSprop
-from .layers import Dense, Layer, Linear, ReLU, Sigmoid, Softmax, Tanh
+from .layers import Conv2D, Dense, Flatten, Layer, Linear, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh
 from .shapes import LabelError, ShapeError
 
 __all__ = ["main"]
@@ -70,15 +71,40 @@ def _parser() -> argparse.ArgumentParser:
         "--samples", type=_positive(int), default=300, help="per class (spiral, vertical)"
     )
     train.add_argument(
-        "--hidden", type=_positive(int), nargs="+", default=[64, 64], help="hidden layer sizes"
+        "--conv",
+        type=_positive(int),
+        nargs="?",
+        const=16,
+        default=None,
+        metavar="CHANNELS",
+        help="start with a convolution block: Conv2D 3×3 with CHANNELS kernels (16 if not "
+        "given), the activation, 2×2 max pooling and Flatten; needs an image dataset "
+        f"({', '.join(datasets.IMAGES)})",
+    )
+    train.add_argument(
+        "--hidden",
+        type=_positive(int),
+        nargs="+",
+        default=None,
+        help="hidden layer sizes (default: 64 64, none after --conv)",
     )
     train.add_argument("--activation", choices=list(ACTIVATIONS), default="relu")
     train.add_argument("--optimizer", choices=list(OPTIMIZERS), default="adam")
-    train.add_argument("--learning-rate", type=_positive(float), default=None)
-    train.add_argument("--decay", type=float, default=5e-7)
-    train.add_argument("--epochs", type=_positive(int), default=2000)
     train.add_argument(
-        "--batch-size", type=_positive(int), default=None, help="default: the whole set"
+        "--learning-rate",
+        type=_positive(float),
+        default=None,
+        help="default: 0.02 for adam (0.01 with --conv), 0.001 rmsprop, 1 sgd and adagrad",
+    )
+    train.add_argument("--decay", type=float, default=None, help="default: 5e-7 (1e-3 with --conv)")
+    train.add_argument(
+        "--epochs", type=_positive(int), default=None, help="default: 2000 (30 with --conv)"
+    )
+    train.add_argument(
+        "--batch-size",
+        type=_positive(int),
+        default=None,
+        help="default: the whole set (32 with --conv)",
     )
     train.add_argument("--validation", type=float, default=0.2, help="fraction held out")
     train.add_argument("--seed", type=int, default=0)
@@ -112,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def build_model(
-    features: int,
+    sample: tuple[int, ...],
     outputs: int,
     hidden: Sequence[int],
     activation: str,
@@ -120,20 +146,32 @@ def build_model(
     regression: bool,
     optimizer: Optimizer,
     seed: int,
+    conv: int | None = None,
 ) -> Model:
-    """A multilayer perceptron: Dense + activation per hidden size, then the output layer."""
+    """A multilayer perceptron for samples of shape ``sample``: Dense + activation per hidden
+    size, then the output layer; with ``conv`` kernels, a convolution block before them (the
+    samples are then images, (channels, height, width))."""
     layers: list[Layer] = []
-    width = features
+    width = sample[0]
     scale = 0.1 if regression else 0.01  # the book's regression chapter uses 0.1
+    if conv is not None:
+        channels, height, size = sample
+        layers += [Conv2D(channels, conv, 3, padding="same", seed=seed), ACTIVATIONS[activation]()]
+        layers += [MaxPool2D(2), Flatten()]
+        width = conv * (height // 2) * (size // 2)
+        # After a convolution the inputs of a Dense layer are of unit size, not pixels: weights
+        # of 1/√width keep its outputs there too (0.01 would start it nearly silent).
+        scale = float(1 / np.sqrt(width))
+    first = seed + len(layers) // 4  # the convolution drew from `seed`
     for index, size in enumerate(hidden):
-        layers += [Dense(width, size, seed=seed + index, weight_scale=scale)]
+        layers += [Dense(width, size, seed=first + index, weight_scale=scale)]
         layers += [ACTIVATIONS[activation]()]
         width = size
-    layers += [Dense(width, outputs, seed=seed + len(hidden), weight_scale=scale)]
+    layers += [Dense(width, outputs, seed=first + len(hidden), weight_scale=scale)]
     layers += [Linear() if regression else Softmax()]
     loss: Loss = MeanSquaredError() if regression else CategoricalCrossentropy()
     metric: Accuracy = RegressionAccuracy() if regression else CategoricalAccuracy()
-    return Model(layers, loss=loss, optimizer=optimizer, metric=metric)
+    return Model(layers, loss=loss, optimizer=optimizer, metric=metric, input_shape=sample)
 
 
 class _Progress:
@@ -188,42 +226,56 @@ def _train(args: argparse.Namespace) -> None:
         check_writable(args.plot)
         require_matplotlib()
     regression = args.dataset in REGRESSION
-    X, y = datasets.load(args.dataset, samples=args.samples, seed=args.seed)
+    conv = args.conv is not None
+    if conv and args.dataset not in datasets.IMAGES:
+        raise CommandError(
+            f"--conv needs an image dataset ({', '.join(datasets.IMAGES)}); "
+            f"{args.dataset} holds rows of numbers"
+        )
+    hidden = args.hidden if args.hidden is not None else ([] if conv else [64, 64])
+    epochs = args.epochs or (30 if conv else 2000)
+    batch_size = args.batch_size or (32 if conv else None)
+    X, y = datasets.load(args.dataset, samples=args.samples, seed=args.seed, images=conv)
     X_train, X_val, y_train, y_val = datasets.train_validation_split(
         X, y, validation=args.validation, seed=args.seed
     )
     outputs = 1 if regression else int(np.max(y)) + 1
     default_rate = {"adam": 0.02, "rmsprop": 0.001, "sgd": 1.0, "adagrad": 1.0}[args.optimizer]
+    if conv and args.optimizer == "adam":
+        default_rate = 0.01
     rate = args.learning_rate if args.learning_rate is not None else default_rate
-    optimizer = OPTIMIZERS[args.optimizer](learning_rate=rate, decay=args.decay)
-    count, needed = _memory_needed(X.shape[1], args.hidden, outputs)
+    decay = args.decay if args.decay is not None else (1e-3 if conv else 5e-7)
+    optimizer = OPTIMIZERS[args.optimizer](learning_rate=rate, decay=decay)
+    flat = int(np.prod(X.shape[1:])) if not conv else args.conv * (X.shape[2] // 2) ** 2
+    count, needed = _memory_needed(flat, hidden, outputs)
     available = _available_memory()
     if available is not None and needed > available:
         raise CommandError(
-            f"a {'-'.join(map(str, [X.shape[1], *args.hidden, outputs]))} network has "
+            f"a {'-'.join(map(str, [flat, *hidden, outputs]))} network has "
             f"{count:,} parameters and needs about {needed / 2**30:.1f} GiB to train, but "
             f"{available / 2**30:.1f} GiB are free: use smaller --hidden sizes"
         )
     model = build_model(
-        X.shape[1],
+        tuple(X.shape[1:]),
         outputs,
-        args.hidden,
+        hidden,
         args.activation,
         regression=regression,
         optimizer=optimizer,
         seed=args.seed,
+        conv=args.conv,
     )
     if not args.quiet:
         print(f"training on {args.dataset}: {len(X_train)} samples, {len(X_val)} held out")
         model.summary()
-    progress = _Progress(args.epochs, quiet=args.quiet, stream=sys.stderr)
+    progress = _Progress(epochs, quiet=args.quiet, stream=sys.stderr)
     start = time.perf_counter()
     try:
         history = model.fit(
             X_train,
             y_train,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
+            epochs=epochs,
+            batch_size=batch_size,
             validation_data=(X_val, y_val),
             seed=args.seed,
             verbose=0,
@@ -234,7 +286,7 @@ def _train(args: argparse.Namespace) -> None:
         progress.close()
     seconds = time.perf_counter() - start
     print(
-        f"trained {args.epochs} epochs in {seconds:.1f} s: "
+        f"trained {epochs} epochs in {seconds:.1f} s: "
         f"loss {history.loss[-1]:.4f}, accuracy {history.accuracy[-1]:.3f}; "
         f"validation loss {history.val_loss[-1]:.4f}, accuracy {history.val_accuracy[-1]:.3f}"
     )
@@ -250,11 +302,7 @@ def _train(args: argparse.Namespace) -> None:
 def _evaluate(args: argparse.Namespace) -> None:
     model = load(args.model)
     X, y = datasets.load(args.dataset, samples=args.samples, seed=args.seed)
-    needed = model.sample_shape
-    if needed and isinstance(needed[0], int) and len(needed) == 1 and X.shape[1] != needed[0]:
-        raise CommandError(
-            f"the {args.dataset} dataset has {X.shape[1]} features; the model needs {needed[0]}"
-        )
+    X = _as_samples(model, X, f"the {args.dataset} dataset", "features")
     loss, accuracy = model.evaluate(X, y)
     text = f"loss {loss:.4f}" + (f", accuracy {accuracy:.3f}" if accuracy is not None else "")
     print(f"{args.dataset} ({len(X)} samples, training samples included): {text}")
@@ -284,24 +332,31 @@ def _read_rows(path: Path) -> npt.NDArray[Any]:
     raise CommandError(f"{path}: give a .npy or .csv file")
 
 
-def _fits(model: Model, rows: npt.NDArray[Any], source: str) -> None:
-    """Say, in terms of the file, how data of the wrong width or rank fails the model."""
-    needed = model.sample_shape
-    if needed is None or any(not isinstance(size, int) for size in needed):
-        return
-    if rows.ndim == 2 and len(needed) == 1 and rows.shape[1] != needed[0]:
-        raise CommandError(f"{source} has {rows.shape[1]} columns; the model needs {needed[0]}")
+def _as_samples(model: Model, rows: npt.NDArray[Any], source: str, what: str) -> Any:
+    """``rows`` as the model's samples: flat rows of an image model's size are reshaped to
+    its images; data of another width or rank is refused in terms of the file or dataset."""
+    sample = model.sample_shape
+    if sample is None or any(not isinstance(size, int) for size in sample):
+        return rows
+    needed = [int(size) for size in sample]
+    size = math.prod(needed)
+    if rows.ndim == 2 and len(needed) > 1 and rows.shape[1] == size:
+        return rows.reshape(-1, *needed)  # flat pixels, in the (channel, row, column) order
+    if rows.ndim == 2 and rows.shape[1] != size:
+        shape = " × ".join(map(str, needed))
+        per_sample = f"{size} ({shape})" if len(needed) > 1 else f"{size}"
+        raise CommandError(f"{source} has {rows.shape[1]} {what}; the model needs {per_sample}")
     if rows.ndim != len(needed) + 1:
         shape = " × ".join(map(str, needed))
         raise CommandError(
             f"{source} holds arrays of shape {rows.shape[1:]} per row; the model needs {shape}"
         )
+    return rows
 
 
 def _predict(args: argparse.Namespace) -> None:
     model = load(args.model)
-    rows = _read_rows(args.input)
-    _fits(model, rows, str(args.input))
+    rows = _as_samples(model, _read_rows(args.input), str(args.input), "columns")
     if args.output is not None:
         check_writable(args.output)
     outputs = model.predict(rows)

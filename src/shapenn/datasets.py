@@ -11,14 +11,15 @@ Every loader returns float32 ``X`` and int64 labels (float32 targets for ``sine`
 import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from jaxtyping import Float, Integer
 
-from .shapes import Array1D, Array2D
+from .shapes import Array1D, Array2D, Array4D
 
 __all__ = [
+    "IMAGES",
     "breast_cancer",
     "digits",
     "iris",
@@ -100,14 +101,25 @@ def _standardized(X: Any) -> Float[Array2D, "n features"]:
     return standardized
 
 
-def digits() -> tuple[Float[Array2D, "n 64"], Integer[Array1D, " n"]]:
-    """scikit-learn's 8×8 handwritten digits, pixels scaled from 0..16 to [0, 1].
+@overload
+def digits(
+    *, images: Literal[False] = False
+) -> tuple[Float[Array2D, "n 64"], Integer[Array1D, " n"]]: ...
+@overload
+def digits(
+    *, images: Literal[True]
+) -> tuple[Float[Array4D, "n 1 8 8"], Integer[Array1D, " n"]]: ...
+def digits(*, images: bool = False) -> tuple[Any, Integer[Array1D, " n"]]:
+    """scikit-learn's 8×8 handwritten digits, pixels scaled from 0..16 to [0, 1]; with
+    ``images=True`` each sample is a one-channel image, as a convolution takes it.
 
     Shape:
-        X: (1797, 64) float32; y: (1797,) int64 labels 0..9.
+        X: (1797, 64) float32, or (1797, 1, 8, 8) with ``images=True``; y: (1797,) int64
+        labels 0..9.
     """
     bunch = _sklearn("digits")
-    return (bunch.data / 16.0).astype(np.float32), bunch.target.astype(np.int64)
+    X = (bunch.data / 16.0).astype(np.float32)
+    return (X.reshape(-1, 1, 8, 8) if images else X), bunch.target.astype(np.int64)
 
 
 def iris() -> tuple[Float[Array2D, "n 4"], Integer[Array1D, " n"]]:
@@ -171,11 +183,22 @@ def names() -> list[str]:
     return list(_LOADERS)
 
 
-def load(name: str, *, samples: int = 100, seed: int = 0) -> tuple[Any, Any]:
+#: The datasets whose samples are images, and the shape ``load(name, images=True)`` gives each.
+IMAGES: dict[str, tuple[int, int, int]] = {"digits": (1, 8, 8)}
+
+
+def load(name: str, *, samples: int = 100, seed: int = 0, images: bool = False) -> tuple[Any, Any]:
     """A dataset by name: one of ``names()``. ``samples`` (per class, 3 classes) and ``seed``
-    apply to the generated ones, spiral and vertical."""
+    apply to the generated ones, spiral and vertical; ``images=True`` gives the samples of an
+    image dataset (see ``IMAGES``) as (channels, height, width)."""
     if name not in _LOADERS:
         raise ValueError(f"unknown dataset {name!r}: choose one of {', '.join(_LOADERS)}")
+    if images and name not in IMAGES:
+        raise ValueError(
+            f"the {name} dataset holds no images: images=True takes one of {', '.join(IMAGES)}"
+        )
     if name in ("spiral", "vertical"):
         return _LOADERS[name](samples=samples, classes=3, seed=seed)  # type: ignore[no-any-return]
+    if images:
+        return _LOADERS[name](images=True)  # type: ignore[no-any-return]
     return _LOADERS[name]()  # type: ignore[no-any-return]

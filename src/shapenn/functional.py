@@ -48,30 +48,48 @@ from .layers._activations import softmax_backward as softmax_backward
 from .layers._activations import softmax_forward as softmax_forward
 from .layers._activations import tanh_backward as tanh_backward
 from .layers._activations import tanh_forward as tanh_forward
+from .layers._conv import conv2d_backward as conv2d_backward
+from .layers._conv import conv2d_forward as conv2d_forward
+from .layers._conv import conv2d_parameter_gradients as conv2d_parameter_gradients
 from .layers._dense import dense_backward as dense_backward
 from .layers._dense import dense_forward as dense_forward
 from .layers._dense import dense_parameter_gradients as dense_parameter_gradients
 from .layers._dropout import dropout_backward as dropout_backward
 from .layers._dropout import dropout_forward as dropout_forward
+from .layers._flatten import flatten_backward as flatten_backward
+from .layers._flatten import flatten_forward as flatten_forward
+from .layers._pooling import avg_pool2d_backward as avg_pool2d_backward
+from .layers._pooling import avg_pool2d_forward as avg_pool2d_forward
+from .layers._pooling import max_pool2d_backward as max_pool2d_backward
+from .layers._pooling import max_pool2d_forward as max_pool2d_forward
 from .layers._regularization import regularization_gradient as regularization_gradient
 from .layers._regularization import regularization_penalty as regularization_penalty
 
 __all__ = [
     "adagrad_update",
     "adam_update",
+    "avg_pool2d_backward",
+    "avg_pool2d_forward",
     "binary_crossentropy",
     "binary_crossentropy_backward",
     "categorical_crossentropy_onehot",
     "categorical_crossentropy_onehot_backward",
     "categorical_crossentropy_sparse",
     "categorical_crossentropy_sparse_backward",
+    "conv2d_backward",
+    "conv2d_forward",
+    "conv2d_parameter_gradients",
     "dense_backward",
     "dense_forward",
     "dense_parameter_gradients",
     "dropout_backward",
     "dropout_forward",
+    "flatten_backward",
+    "flatten_forward",
     "identity_backward",
     "identity_forward",
+    "max_pool2d_backward",
+    "max_pool2d_forward",
     "mean_absolute_error",
     "mean_absolute_error_backward",
     "mean_squared_error",
