@@ -42,6 +42,43 @@ def test_train_with_no_arguments_reports_figures_and_saves(tmp_path: Path) -> No
     assert len(result.stderr.splitlines()) == 11
 
 
+def test_train_a_cnn_on_digits_then_evaluate_and_predict_flat_rows(tmp_path: Path) -> None:
+    result = run("train", "--dataset", "digits", "--conv", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    val_accuracy = float(result.stdout.splitlines()[0].rsplit("accuracy ", 1)[1])
+    assert result.stdout.startswith("trained 30 epochs") and val_accuracy >= 0.98
+    summary = run("summary", "model.npz", cwd=tmp_path).stdout
+    assert "Conv2D(1 → 16, 3×3, padding='same')" in summary and "(batch, 256)" in summary
+    evaluated = run("evaluate", "model.npz", "--dataset", "digits", cwd=tmp_path)
+    assert evaluated.returncode == 0 and "accuracy 0.9" in evaluated.stdout
+    X, y = sn.datasets.digits()  # flat rows of 64 pixels, as a CSV holds them
+    np.savetxt(tmp_path / "rows.csv", X[:5], delimiter=",")
+    predicted = run("predict", "model.npz", "rows.csv", cwd=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr
+    classes = np.loadtxt(predicted.stdout.splitlines()[1:], delimiter=",")[:, 0]
+    assert (classes == y[:5]).sum() >= 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--conv"], "--conv needs an image dataset (digits); spiral holds rows"),
+        (["evaluate", "CNN", "--dataset", "iris"], "the model needs 64 (1 × 8 × 8)"),
+    ],
+)
+def test_conv_misuse_is_one_line(
+    args: list[str], message: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    folder = tmp_path_factory.mktemp("conv")
+    if "CNN" in args:
+        built = run("train", "--dataset", "digits", "--conv", "4", "--epochs", "1", "--quiet",
+                    "--output", "cnn.npz", cwd=folder)  # fmt: skip
+        assert built.returncode == 0, built.stderr
+    result = run(*["cnn.npz" if a == "CNN" else a for a in args], cwd=folder)
+    assert result.returncode == 1
+    assert message in result.stderr and len(result.stderr.splitlines()) == 1
+
+
 def test_quiet_prints_only_the_result(tmp_path: Path) -> None:
     result = run("train", "--epochs", "20", "--quiet", cwd=tmp_path)
     assert result.returncode == 0 and result.stderr == ""

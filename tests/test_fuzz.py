@@ -285,7 +285,25 @@ def odd_arrays(draw: st.DrawFn) -> Any:
 def _calls() -> dict[str, Any]:
     dense, relu, softmax, dropout = sn.Dense(3, 2), sn.ReLU(), sn.Softmax(), sn.Dropout(0.3)
     fitted = model()
+    conv, pool, average, flatten = (
+        sn.Conv2D(1, 2, 2),
+        sn.MaxPool2D(2),
+        sn.AvgPool2D(2),
+        sn.Flatten(),
+    )
+    images = sn.Model(
+        [sn.Conv2D(1, 2, 2, seed=0), sn.ReLU(), sn.MaxPool2D(2), sn.Flatten(), sn.Dense(8, 3)],
+        loss=sn.MeanSquaredError(),
+        optimizer=sn.SGD(),
+        input_shape=(1, 5, 5),
+    )
     return {
+        "Conv2D.forward": lambda a, b: conv.forward(a),
+        "MaxPool2D.forward": lambda a, b: pool.forward(a),
+        "AvgPool2D.forward": lambda a, b: average.forward(a),
+        "Flatten.forward": lambda a, b: flatten.forward(a),
+        "conv Model.predict": lambda a, b: images.predict(a),
+        "conv Model.fit": lambda a, b: images.fit(a, b, epochs=1, verbose=0),
         "Dense.forward": lambda a, b: dense.forward(a),
         "ReLU.forward": lambda a, b: relu.forward(a),
         "Softmax.forward": lambda a, b: softmax.forward(a),

@@ -43,11 +43,12 @@ def conv2d_forward(
         inputs: (batch, in_channels, h, w); weights: (out_channels, in_channels, kh, kw);
         biases: (out_channels,) → (outputs: (batch, out_channels, oh, ow), cols: (rows, patch)).
     """
-    out_channels, _, kh, kw = weights.shape
+    out_channels, in_channels, kh, kw = weights.shape
     windows = _windows(_pad(inputs, padding), kh, kw, stride)  # (B, C, oh, ow, kh, kw)
     batch, _, oh, ow = windows.shape[:4]
-    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(batch * oh * ow, -1)
-    rows = cols @ weights.reshape(out_channels, -1).T
+    # Sizes spelled out, not -1: an empty batch is a valid (empty) input.
+    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(batch * oh * ow, in_channels * kh * kw)
+    rows = cols @ weights.reshape(out_channels, in_channels * kh * kw).T
     rows += biases
     # A view in NCHW order of channels-last memory: what follows (an activation, a pool, the
     # next im2col) reads it in place; Flatten copies it into NCHW order.
@@ -84,7 +85,7 @@ def conv2d_backward(
     batch, _, oh, ow = dvalues.shape
     # Columns ordered (kh, kw, in_channels), so each window offset below is one contiguous
     # slice of channels.
-    dcols = douts @ weights.transpose(0, 2, 3, 1).reshape(out_channels, -1)
+    dcols = douts @ weights.transpose(0, 2, 3, 1).reshape(out_channels, kh * kw * in_channels)
     dcols = dcols.reshape(batch, oh, ow, kh, kw, in_channels)
     (top, bottom), (left, right) = padding
     height, width = inputs.shape[2] + top + bottom, inputs.shape[3] + left + right
@@ -127,7 +128,8 @@ def _windows(padded: Any, kh: int, kw: int, stride: tuple[int, int]) -> Any:
 
 def _rows(dvalues: Any) -> Any:
     """(batch, channels, oh, ow) as one row per output position: (batch · oh · ow, channels)."""
-    return dvalues.transpose(0, 2, 3, 1).reshape(-1, dvalues.shape[1])
+    batch, channels, oh, ow = dvalues.shape
+    return dvalues.transpose(0, 2, 3, 1).reshape(batch * oh * ow, channels)
 
 
 def _parameter_gradients(douts: Any, cols: Any, weights: Any) -> tuple[Any, Any]:

@@ -16,7 +16,8 @@ def flatten_forward(
     Shape:
         inputs: (batch, channels, h, w) → (batch, channels·h·w).
     """
-    outputs: Floating[Array2D, "batch channels*h*w"] = inputs.reshape(inputs.shape[0], -1)
+    batch, channels, h, w = inputs.shape
+    outputs: Floating[Array2D, "batch channels*h*w"] = inputs.reshape(batch, channels * h * w)
     return outputs
 
 
