@@ -282,6 +282,18 @@ class Model:
     def trainable_layers(self) -> list[Layer]:
         return [layer for layer in self.layers if layer.parameters()]
 
+    def _work(self, batch: int) -> int:
+        """About how many multiply-adds a batch of ``batch`` samples takes: each parameter is
+        used once per output position (a Dense layer's once per sample, a convolution's
+        once per pixel of its output), as far as the built shapes tell."""
+        per_sample = 0
+        for step in self._steps:
+            count = sum(p.value.size for p in step.layer.parameters())
+            sizes = step.output[1:] if step.output else ()
+            positions = math.prod(s for s in sizes[1:] if isinstance(s, int))
+            per_sample += count * positions
+        return batch * per_sample
+
     def count_params(self) -> int:
         """The number of trainable values in all layers."""
         return sum(p.value.size for layer in self.layers for p in layer.parameters())
@@ -479,7 +491,7 @@ class Model:
         if self.metric is not None:
             self.metric.init(y_arr)
         self._check_parameters()
-        work = (batch_size or X_arr.shape[0]) * self.count_params()
+        work = self._work(batch_size or X_arr.shape[0])
         with blas_threads(threads, work):
             return self._train(
                 loss,
@@ -603,7 +615,7 @@ class Model:
         size = batch_size or PREDICT_BATCH
         self._set_training(False)
         result: Any = None
-        with blas_threads(threads, min(size, n) * self.count_params()):
+        with blas_threads(threads, self._work(min(size, n))):
             for rows in self._batches(n, size):
                 output = self.forward(np.asarray(X_arr[rows], dtype=self.dtype))
                 if result is None:
@@ -628,7 +640,7 @@ class Model:
         if self.metric is not None and not self.metric.initialized:
             self.metric.init(y_arr)  # e.g. a regression model saved before any training
         size = min(batch_size or PREDICT_BATCH, X_arr.shape[0])
-        with blas_threads(threads, size * self.count_params()):
+        with blas_threads(threads, self._work(size)):
             return self._evaluate(X_arr, y_arr, batch_size)
 
     def _evaluate(self, X: Any, y: Any, batch_size: int | None) -> tuple[float, float | None]:

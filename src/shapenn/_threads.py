@@ -4,9 +4,9 @@ On a small workload a second BLAS thread mostly spins: measured with the 784-128
 (118,282 parameters) on 2 cores, a second thread gave +3% at batch 32 and 64 for 47% and 25%
 more CPU time, against +6% at batch 128 and +17% at 256 for no more CPU time. So by default
 ``fit``, ``evaluate`` and ``predict`` use one thread below ``PARALLEL_WORK`` multiply-adds per
-step (batch size × parameters) and the BLAS library's own setting above it; ``threads=``
-overrides the choice. NumPy's setting is changed only inside the call, and only for this
-process's BLAS, through threadpoolctl.
+step (batch size × parameters; for a convolution's, × the pixels of its output) and the BLAS
+library's own setting above it; ``threads=`` overrides the choice. NumPy's setting is changed
+only inside the call, and only for this process's BLAS, through threadpoolctl.
 """
 
 import importlib

@@ -33,26 +33,31 @@ def conv2d_forward(
     biases: Floating[Array1D, " out_channels"],
     stride: tuple[int, int],
     padding: Padding,
-) -> tuple[Floating[Array4D, "batch out_channels oh ow"], Floating[Array2D, "rows patch"]]:
+) -> tuple[Floating[Array4D, "batch out_channels oh ow"], Floating[Array2D, "patch positions"]]:
     """Cross-correlate each kernel with the zero-padded inputs, add its bias.
 
-    Returns the outputs and the im2col matrix (one row per output position, ``batch · oh ·
-    ow`` rows of ``in_channels · kh · kw`` values), which the backward pass reuses.
+    Returns the outputs and the im2col matrix — one column per output position (``batch · oh
+    · ow`` of them), one row per weight of a kernel (``in_channels · kh · kw``) — which the
+    backward pass reuses.
 
     Shape:
         inputs: (batch, in_channels, h, w); weights: (out_channels, in_channels, kh, kw);
-        biases: (out_channels,) → (outputs: (batch, out_channels, oh, ow), cols: (rows, patch)).
+        biases: (out_channels,) → (outputs: (batch, out_channels, oh, ow), cols: (patch,
+        positions)).
     """
     out_channels, in_channels, kh, kw = weights.shape
     windows = _windows(_pad(inputs, padding), kh, kw, stride)  # (B, C, oh, ow, kh, kw)
     batch, _, oh, ow = windows.shape[:4]
-    # Sizes spelled out, not -1: an empty batch is a valid (empty) input.
-    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(batch * oh * ow, in_channels * kh * kw)
-    rows = cols @ weights.reshape(out_channels, in_channels * kh * kw).T
-    rows += biases
-    # A view in NCHW order of channels-last memory: what follows (an activation, a pool, the
-    # next im2col) reads it in place; Flatten copies it into NCHW order.
-    outputs = rows.reshape(batch, oh, ow, out_channels).transpose(0, 3, 1, 2)
+    # Each row of `cols` gathers one kernel offset of one channel from every window: whole
+    # image rows copied at a time, 3-4x faster than gathering kh·kw values per window.
+    # (Sizes spelled out, not -1: an empty batch is a valid, empty input.)
+    cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(in_channels * kh * kw, batch * oh * ow)
+    planes = weights.reshape(out_channels, in_channels * kh * kw) @ cols
+    planes += biases[:, None]
+    # Channel-major memory seen as NCHW: activations and pools keep that layout, the next
+    # convolution reads whole rows of it, and the backward pass gets (channels, positions)
+    # for free. Flatten copies it into NCHW order.
+    outputs = planes.reshape(out_channels, batch, oh, ow).transpose(1, 0, 2, 3)
     return outputs, cols
 
 
@@ -60,7 +65,7 @@ def conv2d_forward(
 def conv2d_backward(
     dvalues: Floating[Array4D, "batch out_channels oh ow"],
     inputs: Floating[Array4D, "batch in_channels h w"],
-    cols: Floating[Array2D, "rows patch"],
+    cols: Floating[Array2D, "patch positions"],
     weights: Floating[Array4D, "out_channels in_channels kh kw"],
     stride: tuple[int, int],
     padding: Padding,
@@ -70,7 +75,7 @@ def conv2d_backward(
     Floating[Array1D, " out_channels"],
 ]:
     """Gradients of the convolution given the gradient of its outputs: ``dinputs`` (the
-    products of ``dvalues`` and the weights, summed back into each window), ``dweights``
+    products of the weights and ``dvalues``, summed back into each window), ``dweights``
     (``dvalues`` against the im2col matrix) and ``dbiases``.
 
     Shape:
@@ -79,40 +84,39 @@ def conv2d_backward(
         → (dinputs: (batch, in_channels, h, w), dweights: the weights' shape, dbiases:
         (out_channels,)).
     """
-    douts = _rows(dvalues)
-    dweights, dbiases = _parameter_gradients(douts, cols, weights)
+    planes = _planes(dvalues)
+    dweights, dbiases = _parameter_gradients(planes, cols, weights)
     out_channels, in_channels, kh, kw = weights.shape
     batch, _, oh, ow = dvalues.shape
-    # Columns ordered (kh, kw, in_channels), so each window offset below is one contiguous
-    # slice of channels.
-    dcols = douts @ weights.transpose(0, 2, 3, 1).reshape(out_channels, kh * kw * in_channels)
-    dcols = dcols.reshape(batch, oh, ow, kh, kw, in_channels)
+    dcols = weights.reshape(out_channels, in_channels * kh * kw).T @ planes
+    dcols = dcols.reshape(in_channels, kh, kw, batch, oh, ow)
     (top, bottom), (left, right) = padding
     height, width = inputs.shape[2] + top + bottom, inputs.shape[3] + left + right
-    padded = np.zeros((batch, height, width, in_channels), dtype=dcols.dtype)
+    padded = np.zeros((in_channels, batch, height, width), dtype=dcols.dtype)
     sh, sw = stride
     for i in range(kh):  # a loop over the kernel's offsets, never over pixels or samples
         for j in range(kw):
-            padded[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += dcols[
-                :, :, :, i, j
+            padded[:, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += dcols[
+                :, i, j
             ]
-    dinputs = padded[:, top : height - bottom, left : width - right].transpose(0, 3, 1, 2)
+    dinputs = padded[:, :, top : height - bottom, left : width - right].transpose(1, 0, 2, 3)
     return dinputs, dweights, dbiases
 
 
 @shapechecked(anchors=("cols", "weights"))
 def conv2d_parameter_gradients(
     dvalues: Floating[Array4D, "batch out_channels oh ow"],
-    cols: Floating[Array2D, "rows patch"],
+    cols: Floating[Array2D, "patch positions"],
     weights: Floating[Array4D, "out_channels in_channels kh kw"],
 ) -> tuple[Floating[Array4D, "out_channels in_channels kh kw"], Floating[Array1D, " out_channels"]]:
     """The parameter gradients alone, for a first layer whose input gradient nobody needs.
 
     Shape:
-        dvalues: (batch, out_channels, oh, ow); cols: (rows, patch); weights: (out_channels,
-        in_channels, kh, kw) → (dweights: the weights' shape, dbiases: (out_channels,)).
+        dvalues: (batch, out_channels, oh, ow); cols: (patch, positions); weights:
+        (out_channels, in_channels, kh, kw) → (dweights: the weights' shape, dbiases:
+        (out_channels,)).
     """
-    return _parameter_gradients(_rows(dvalues), cols, weights)
+    return _parameter_gradients(_planes(dvalues), cols, weights)
 
 
 def _pad(inputs: Any, padding: Padding) -> Any:
@@ -126,15 +130,18 @@ def _windows(padded: Any, kh: int, kw: int, stride: tuple[int, int]) -> Any:
     return sliding_window_view(padded, (kh, kw), axis=(2, 3))[:, :, :: stride[0], :: stride[1]]
 
 
-def _rows(dvalues: Any) -> Any:
-    """(batch, channels, oh, ow) as one row per output position: (batch · oh · ow, channels)."""
+def _planes(dvalues: Any) -> Any:
+    """(batch, channels, oh, ow) as one row per channel: (channels, batch · oh · ow); free
+    when ``dvalues`` is channel-major in memory, as this module's outputs are."""
     batch, channels, oh, ow = dvalues.shape
-    return dvalues.transpose(0, 2, 3, 1).reshape(batch * oh * ow, channels)
+    return dvalues.transpose(1, 0, 2, 3).reshape(channels, batch * oh * ow)
 
 
-def _parameter_gradients(douts: Any, cols: Any, weights: Any) -> tuple[Any, Any]:
-    dweights = (douts.T @ cols).reshape(weights.shape)
-    return dweights, douts.sum(axis=0)
+def _parameter_gradients(planes: Any, cols: Any, weights: Any) -> tuple[Any, Any]:
+    # Written as (cols · planesᵀ)ᵀ: the same product, which OpenBLAS runs 1.4-1.7x faster in
+    # this orientation (the long axis is the reduction axis of both operands' rows).
+    dweights = (cols @ planes.T).T.reshape(weights.shape)
+    return dweights, planes.sum(axis=1)
 
 
 def _padding(

@@ -69,7 +69,9 @@ def max_pool2d_backward(
         dvalues: (batch, channels, oh, ow); inputs: (batch, channels, h, w) and outputs:
         (batch, channels, oh, ow) of the forward pass → dinputs: (batch, channels, h, w).
     """
-    dinputs: Floating[Array4D, "batch channels h w"] = np.zeros(inputs.shape, dvalues.dtype)
+    # zeros_like keeps the inputs' memory layout (a convolution's channel-major output), so
+    # the gradient reaches that convolution's backward in the layout it reads without a copy.
+    dinputs: Floating[Array4D, "batch channels h w"] = np.zeros_like(inputs, dtype=dvalues.dtype)
     # What is left of each window's gradient: taken by the first offset that holds the max,
     # so ties (a window of zeros after ReLU) do not count it twice.
     remaining = dvalues.copy()
@@ -114,7 +116,7 @@ def avg_pool2d_backward(
         dvalues: (batch, channels, oh, ow); inputs: (batch, channels, h, w) of the forward
         pass → dinputs: (batch, channels, h, w).
     """
-    dinputs: Floating[Array4D, "batch channels h w"] = np.zeros(inputs.shape, dvalues.dtype)
+    dinputs: Floating[Array4D, "batch channels h w"] = np.zeros_like(inputs, dtype=dvalues.dtype)
     share = dvalues * np.asarray(1.0 / (pool[0] * pool[1]), dtype=dvalues.dtype)
     for target in _offsets(dinputs, pool, stride):
         target += share
