@@ -16,13 +16,11 @@ Run:  python benchmarks/train_lenet.py               (about two minutes on 2 cor
 """
 
 import argparse
-import platform
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _common import environment, measure
 
 import shapenn as sn
 
@@ -38,17 +36,6 @@ def synthetic(samples: int, seed: int = 0) -> tuple[Array, Array]:
     prototypes = rng.random((CLASSES, 1, 28, 28), dtype=F32)
     X = 0.5 * prototypes[y] + 0.5 * rng.random((samples, 1, 28, 28), dtype=F32)
     return X.astype(F32), y.astype(np.int64)
-
-
-def measure(run_epoch: Callable[[], None], epochs: int) -> float:
-    """Median seconds per epoch over ``epochs`` epochs after one warm-up epoch."""
-    run_epoch()
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        run_epoch()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def shapenn_model() -> sn.Model:
@@ -160,17 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     epochs = max(4, args.epochs)
     X, y = synthetic(args.samples)
-    try:
-        import torch
-
-        torch_text = f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"
-    except ImportError:
-        torch_text = "PyTorch not installed"
-    print(
-        f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, Python "
-        f"{platform.python_version()}, NumPy {np.__version__}, shapenn {sn.__version__}, "
-        f"{torch_text}"
-    )
+    print(environment())
     print(
         f"LeNet-style CNN, Adam, {args.samples} samples of 1×28×28, batch {args.batch}; "
         f"median of {epochs} epochs after a warm-up epoch\n"

@@ -19,13 +19,11 @@ Run:  python benchmarks/train_mlp.py               (about two minutes on 2 cores
 """
 
 import argparse
-import platform
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _common import environment, measure
 
 import shapenn as sn
 
@@ -41,17 +39,6 @@ def synthetic(samples: int, seed: int = 0) -> tuple[Array, Array]:
     prototypes = rng.random((CLASSES, FEATURES), dtype=F32)
     X = 0.5 * prototypes[y] + 0.5 * rng.random((samples, FEATURES), dtype=F32)
     return X.astype(F32), y.astype(np.int64)
-
-
-def measure(run_epoch: Callable[[], None], epochs: int) -> float:
-    """Median seconds per epoch over ``epochs`` epochs after one warm-up epoch."""
-    run_epoch()
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        run_epoch()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 # --- shapenn ---------------------------------------------------------------------------------
@@ -299,17 +286,7 @@ def main() -> None:
     args = parser.parse_args()
     epochs = max(4, args.epochs)
     X, y = synthetic(args.samples)
-    try:
-        import torch
-
-        torch_text = f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"
-    except ImportError:
-        torch_text = "PyTorch not installed"
-    print(
-        f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, Python "
-        f"{platform.python_version()}, NumPy {np.__version__}, shapenn {sn.__version__}, "
-        f"{torch_text}"
-    )
+    print(environment())
     print(
         f"784-128-128-10 MLP, Adam, {args.samples} samples; median of {epochs} epochs after a "
         "warm-up epoch\n"

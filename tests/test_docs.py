@@ -34,6 +34,7 @@ PAGES = [
     "book.md",
     "shape-errors.md",
     "custom-layers.md",
+    "convolutions.md",
     "saving.md",
     "testing.md",
     "benchmarks.md",

@@ -6,8 +6,8 @@ offset is one strided view of the whole batch, combined by one ufunc call. The o
 arithmetic on named dims, ``(h-pool_h)//stride_h+1``, in the annotations of ``forward``.
 """
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -124,7 +124,8 @@ def avg_pool2d_backward(
 
 
 class _Pool2D(Layer):
-    """What the two pools share: the window and stride, as config dims, and the annotations.
+    """What the two pools share: the window and stride, as config dims, and the annotated
+    methods; each pool names its pair of kernels.
 
     Args:
         pool_size: the window, an int for a square or (height, width).
@@ -136,6 +137,10 @@ class _Pool2D(Layer):
     pool_w: Dim
     stride_h: Dim
     stride_w: Dim
+    #: (inputs, pool, stride) → outputs.
+    forward_kernel: ClassVar[Callable[..., Any]]
+    #: (dvalues, inputs, outputs, pool, stride) → dinputs.
+    backward_kernel: ClassVar[Callable[..., Any]]
 
     def __init__(
         self, pool_size: int | Sequence[int], *, stride: int | Sequence[int] | None = None
@@ -152,9 +157,40 @@ class _Pool2D(Layer):
         extra = f", stride={shown(self.stride)}" if self.stride != self.pool_size else ""
         return f"{type(self).__name__}({shown(self.pool_size)}{extra})"
 
+    def forward(
+        self, inputs: Floating[Array4D, "batch channels h w"]
+    ) -> Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"]:
+        """Pool each window; remember inputs and outputs for ``backward``.
+
+        Shape: inputs (batch, channels, h, w) → (batch, channels, (h-pool_h)//stride_h+1,
+        (w-pool_w)//stride_w+1)
+        """
+        output: Floating[Array4D, "batch channels oh ow"] = type(self).forward_kernel(
+            inputs, self.pool_size, self.stride
+        )
+        self.inputs = inputs
+        self.output = output
+        return output
+
+    def backward(
+        self,
+        dvalues: Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"],
+    ) -> Floating[Array4D, "batch channels h w"]:
+        """Each window's gradient, back on the positions it was pooled from.
+
+        Shape: dvalues (batch, channels, (h-pool_h)//stride_h+1, (w-pool_w)//stride_w+1) →
+        (batch, channels, h, w)
+        """
+        dinputs: Floating[Array4D, "batch channels h w"] = type(self).backward_kernel(
+            dvalues, self.inputs, self.output, self.pool_size, self.stride
+        )
+        self.dinputs = dinputs
+        return dinputs
+
 
 class MaxPool2D(_Pool2D):
-    """Max pooling, PyTorch's ``nn.MaxPool2d`` and Keras's ``MaxPooling2D`` (no padding).
+    """Max pooling, PyTorch's ``nn.MaxPool2d`` and Keras's ``MaxPooling2D`` (no padding): the
+    largest value of each window; its gradient goes to that value's position.
 
     Args:
         pool_size: the window, an int for a square or (height, width).
@@ -167,38 +203,17 @@ class MaxPool2D(_Pool2D):
         backward: the outputs' shape → the inputs' shape.
     """
 
-    def forward(
-        self, inputs: Floating[Array4D, "batch channels h w"]
-    ) -> Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"]:
-        """The largest value of each window; remember inputs and outputs for ``backward``.
+    forward_kernel = staticmethod(max_pool2d_forward)
+    backward_kernel = staticmethod(max_pool2d_backward)
 
-        Shape: inputs (batch, channels, h, w) → (batch, channels, (h-pool_h)//stride_h+1,
-        (w-pool_w)//stride_w+1)
-        """
-        output = max_pool2d_forward(inputs, self.pool_size, self.stride)
-        self.inputs = inputs
-        self.output = output
-        return output
 
-    def backward(
-        self,
-        dvalues: Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"],
-    ) -> Floating[Array4D, "batch channels h w"]:
-        """Each window's gradient, at the position of its largest input.
-
-        Shape: dvalues (batch, channels, (h-pool_h)//stride_h+1, (w-pool_w)//stride_w+1) →
-        (batch, channels, h, w)
-        """
-        dinputs = max_pool2d_backward(
-            dvalues, self.inputs, self.output, self.pool_size, self.stride
-        )
-        self.dinputs = dinputs
-        return dinputs
+def _avg_backward(dvalues: Any, inputs: Any, _outputs: Any, pool: Any, stride: Any) -> Any:
+    return avg_pool2d_backward(dvalues, inputs, pool, stride)
 
 
 class AvgPool2D(_Pool2D):
     """Average pooling, PyTorch's ``nn.AvgPool2d`` and Keras's ``AveragePooling2D`` (no
-    padding).
+    padding): the mean of each window; its gradient is shared equally among the window.
 
     Args:
         pool_size: the window, an int for a square or (height, width).
@@ -210,28 +225,5 @@ class AvgPool2D(_Pool2D):
         backward: the outputs' shape → the inputs' shape.
     """
 
-    def forward(
-        self, inputs: Floating[Array4D, "batch channels h w"]
-    ) -> Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"]:
-        """The mean of each window; remember the inputs for ``backward``.
-
-        Shape: inputs (batch, channels, h, w) → (batch, channels, (h-pool_h)//stride_h+1,
-        (w-pool_w)//stride_w+1)
-        """
-        output = avg_pool2d_forward(inputs, self.pool_size, self.stride)
-        self.inputs = inputs
-        self.output = output
-        return output
-
-    def backward(
-        self,
-        dvalues: Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"],
-    ) -> Floating[Array4D, "batch channels h w"]:
-        """Each window's gradient, shared equally among its positions.
-
-        Shape: dvalues (batch, channels, (h-pool_h)//stride_h+1, (w-pool_w)//stride_w+1) →
-        (batch, channels, h, w)
-        """
-        dinputs = avg_pool2d_backward(dvalues, self.inputs, self.pool_size, self.stride)
-        self.dinputs = dinputs
-        return dinputs
+    forward_kernel = staticmethod(avg_pool2d_forward)
+    backward_kernel = staticmethod(_avg_backward)  # the mean's gradient needs no outputs

@@ -1,0 +1,32 @@
+"""The benchmark scripts run (tiny sizes here; the figures are for the docs, not for tests)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "rows"),
+    [
+        ("train_mlp.py", ["--samples", "256", "--batches", "64"], ["book-style NumPy", "ceiling"]),
+        ("train_lenet.py", ["--samples", "128"], ["shapenn (checks on)", "ceiling"]),
+    ],
+)
+def test_a_benchmark_runs_and_prints_its_table(
+    script: str, args: list[str], rows: list[str]
+) -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args, "--markdown"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| implementation |" in result.stdout or "| batch |" in result.stdout
+    for row in rows:
+        assert row in result.stdout
+    assert "checks on / off" in result.stdout
