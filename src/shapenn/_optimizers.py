@@ -487,7 +487,7 @@ class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, the book's ``Optimizer_SGD``."""
 
     state_type = MomentumState
-    rule = staticmethod(sgd_update)
+    rule: ClassVar[Callable[..., None]] = staticmethod(sgd_update)
 
     def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, momentum: float = 0.0):
         super().__init__(learning_rate, decay)
@@ -504,7 +504,7 @@ class Adagrad(Optimizer):
     """Adagrad, the book's ``Optimizer_Adagrad``."""
 
     state_type = CacheState
-    rule = staticmethod(adagrad_update)
+    rule: ClassVar[Callable[..., None]] = staticmethod(adagrad_update)
 
     def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, epsilon: float = 1e-7):
         super().__init__(learning_rate, decay)
@@ -518,7 +518,7 @@ class RMSprop(Optimizer):
     """RMSprop, the book's ``Optimizer_RMSprop``."""
 
     state_type = CacheState
-    rule = staticmethod(rmsprop_update)
+    rule: ClassVar[Callable[..., None]] = staticmethod(rmsprop_update)
 
     def __init__(
         self,
@@ -542,7 +542,7 @@ class Adam(Optimizer):
     """Adam, the book's ``Optimizer_Adam``."""
 
     state_type = AdamState
-    rule = staticmethod(adam_update)
+    rule: ClassVar[Callable[..., None]] = staticmethod(adam_update)
 
     def __init__(
         self,

@@ -203,8 +203,8 @@ class MaxPool2D(_Pool2D):
         backward: the outputs' shape → the inputs' shape.
     """
 
-    forward_kernel = staticmethod(max_pool2d_forward)
-    backward_kernel = staticmethod(max_pool2d_backward)
+    forward_kernel: ClassVar[Callable[..., Any]] = staticmethod(max_pool2d_forward)
+    backward_kernel: ClassVar[Callable[..., Any]] = staticmethod(max_pool2d_backward)
 
 
 def _avg_backward(dvalues: Any, inputs: Any, _outputs: Any, pool: Any, stride: Any) -> Any:
@@ -225,5 +225,6 @@ class AvgPool2D(_Pool2D):
         backward: the outputs' shape → the inputs' shape.
     """
 
-    forward_kernel = staticmethod(avg_pool2d_forward)
-    backward_kernel = staticmethod(_avg_backward)  # the mean's gradient needs no outputs
+    forward_kernel: ClassVar[Callable[..., Any]] = staticmethod(avg_pool2d_forward)
+    # The mean's gradient needs no outputs.
+    backward_kernel: ClassVar[Callable[..., Any]] = staticmethod(_avg_backward)
