@@ -149,6 +149,9 @@ def _fail(path: Path, reason: str) -> ModelFileError:
 MAX_HEADER_BYTES = 1 << 24  # 16 MiB of JSON describes any sane model many times over
 MAX_BYTES = 1 << 32  # 4 GiB of arrays by default
 _NPY_HEADER_MAX = 1 << 16  # a .npy header is 64-byte aligned and short; allow generously
+# NumPy's .npy reader, typed loosely: its stubs differ across the NumPy versions shapenn
+# supports (2.3 types read_magic as untyped and lacks max_header_size).
+_NPY_FORMAT: Any = np.lib.format
 _DTYPES = {"float32", "float64", "uint8"}
 _MAX_RATIO = 100  # float weights barely compress; 1,000-fold is zeros made to fill memory
 
@@ -172,11 +175,11 @@ def _read_npy(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit
     """One ``.npy`` member, read into a preallocated array: memory is the array's own size,
     known from the member's header and checked against ``limit`` before anything is read."""
     with archive.open(info) as member:
-        version = np.lib.format.read_magic(member)
+        version = _NPY_FORMAT.read_magic(member)
         read_header = (
-            np.lib.format.read_array_header_1_0
+            _NPY_FORMAT.read_array_header_1_0
             if version == (1, 0)
-            else np.lib.format.read_array_header_2_0
+            else _NPY_FORMAT.read_array_header_2_0
         )
         shape, fortran, dtype = read_header(member, max_header_size=_NPY_HEADER_MAX)
         if dtype.hasobject or dtype.name not in _DTYPES:

@@ -134,6 +134,20 @@ def _parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="the layers of a saved model, shapes named")
     summary.add_argument("model", type=Path)
+
+    export = commands.add_parser(
+        "export",
+        help="write a saved model as ONNX (needs shapenn[onnx]) or as a PyTorch program",
+    )
+    export.add_argument("model", type=Path)
+    export.add_argument("onnx", type=Path, nargs="?", default=None, help="the .onnx file to write")
+    export.add_argument(
+        "--torch",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also (or only) write a torch.export program (.pt2): torch.export.load(PATH)",
+    )
     return parser
 
 
@@ -378,10 +392,31 @@ def _summary(args: argparse.Namespace) -> None:
     load(args.model).summary()
 
 
+def _export(args: argparse.Namespace) -> None:
+    from .export import to_onnx, to_torch_program
+
+    if args.onnx is None and args.torch is None:
+        raise CommandError("give an .onnx file to write, or --torch PATH, or both")
+    for target in (args.onnx, args.torch):
+        if target is not None:
+            check_writable(target)
+    model = load(args.model)
+    if args.onnx is not None:
+        print(f"wrote {to_onnx(model, args.onnx)}")
+    if args.torch is not None:
+        print(f"wrote {to_torch_program(model, args.torch)}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
-    commands = {"train": _train, "evaluate": _evaluate, "predict": _predict, "summary": _summary}
+    commands = {
+        "train": _train,
+        "evaluate": _evaluate,
+        "predict": _predict,
+        "summary": _summary,
+        "export": _export,
+    }
     try:
         commands[args.command](args)
     except KeyboardInterrupt:

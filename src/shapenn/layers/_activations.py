@@ -189,6 +189,9 @@ class _Elementwise(Layer):
 
     # (forward kernel, backward kernel, the cache the backward kernel reads: inputs or output)
     kernels: ClassVar[Kernels]
+    #: The same function as an ONNX operator and as a ``torch.nn`` module.
+    onnx_op: ClassVar[str]
+    torch_module: ClassVar[str]
 
     def forward(self, inputs: Batch) -> Batch:
         """Apply the activation to every value; cache ``inputs`` and ``output``.
@@ -210,6 +213,12 @@ class _Elementwise(Layer):
         self.dinputs = dinputs
         return dinputs
 
+    def export_onnx(self, graph: Any, inputs: str) -> str:
+        return str(graph.add(self.onnx_op, [inputs]))
+
+    def export_torch(self, torch: Any) -> Any:
+        return getattr(torch.nn, self.torch_module)()
+
 
 class ReLU(_Elementwise):
     """Rectified linear unit, the book's ``Activation_ReLU``: ``max(x, 0)``.
@@ -219,6 +228,8 @@ class ReLU(_Elementwise):
     """
 
     kernels: ClassVar[Kernels] = (relu_forward, relu_backward, "inputs")
+    onnx_op = "Relu"
+    torch_module = "ReLU"
 
 
 class Softmax(Layer):
@@ -251,6 +262,12 @@ class Softmax(Layer):
         self.dinputs = dinputs
         return dinputs
 
+    def export_onnx(self, graph: Any, inputs: str) -> str:
+        return str(graph.add("Softmax", [inputs], axis=1))
+
+    def export_torch(self, torch: Any) -> Any:
+        return torch.nn.Softmax(dim=1)
+
 
 class Sigmoid(_Elementwise):
     """Logistic sigmoid, the book's ``Activation_Sigmoid``: ``1 / (1 + exp(-x))``.
@@ -260,6 +277,8 @@ class Sigmoid(_Elementwise):
     """
 
     kernels: ClassVar[Kernels] = (sigmoid_forward, sigmoid_backward, "output")
+    onnx_op = "Sigmoid"
+    torch_module = "Sigmoid"
 
 
 class Tanh(_Elementwise):
@@ -270,6 +289,8 @@ class Tanh(_Elementwise):
     """
 
     kernels: ClassVar[Kernels] = (tanh_forward, tanh_backward, "output")
+    onnx_op = "Tanh"
+    torch_module = "Tanh"
 
 
 class Linear(_Elementwise):
@@ -280,3 +301,5 @@ class Linear(_Elementwise):
     """
 
     kernels: ClassVar[Kernels] = (identity_forward, identity_backward, "inputs")
+    onnx_op = "Identity"
+    torch_module = "Identity"

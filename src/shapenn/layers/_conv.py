@@ -12,15 +12,18 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..shapes import Array1D, Array2D, Array4D, Dim, Floating, shapechecked
 from ..shapes._errors import nonnegative, positive
 from . import _init as init
+from ._init import torch_dtype as _torch_dtype
 from ._regularization import Regularized
 from ._spatial import pair, shown
 
 __all__ = ["Conv2D", "conv2d_backward", "conv2d_forward", "conv2d_parameter_gradients"]
+
+# Typed loosely: NumPy 2.3's stubs have no overload for a tuple of axes.
+_sliding_window_view: Any = np.lib.stride_tricks.sliding_window_view
 
 #: Padding of the two spatial axes, as ``np.pad`` takes it: ((top, bottom), (left, right)).
 Padding = tuple[tuple[int, int], tuple[int, int]]
@@ -127,7 +130,8 @@ def _pad(inputs: Any, padding: Padding) -> Any:
 
 def _windows(padded: Any, kh: int, kw: int, stride: tuple[int, int]) -> Any:
     """Every (kh, kw) window at the stride, as a view: (batch, channels, oh, ow, kh, kw)."""
-    return sliding_window_view(padded, (kh, kw), axis=(2, 3))[:, :, :: stride[0], :: stride[1]]
+    windows = _sliding_window_view(padded, (kh, kw), axis=(2, 3))
+    return windows[:, :, :: stride[0], :: stride[1]]
 
 
 def _planes(dvalues: Any) -> Any:
@@ -297,6 +301,41 @@ class Conv2D(Regularized):
         if self.padding not in ("valid", (0, 0)):
             rest += f", padding={shown(self.padding)}"
         return f"Conv2D({channels}, {kernels}{rest})"
+
+    def export_onnx(self, graph: Any, inputs: str) -> str:
+        (top, bottom), (left, right) = self.spatial_padding
+        return str(
+            graph.add(
+                "Conv",
+                [
+                    inputs,
+                    graph.constant("weights", self.weights),
+                    graph.constant("biases", self.biases),
+                ],
+                kernel_shape=list(self.kernel_size),
+                strides=list(self.stride),
+                pads=[top, left, bottom, right],
+            )
+        )
+
+    def export_torch(self, torch: Any) -> Any:
+        (top, bottom), (left, right) = self.spatial_padding
+        symmetric = (top, left) == (bottom, right)
+        conv = torch.nn.Conv2d(
+            self.in_channels,
+            self.out_channels,
+            self.kernel_size,
+            stride=self.stride,
+            padding=(top, left) if symmetric else 0,
+            dtype=_torch_dtype(torch, self),
+        )
+        with torch.no_grad():
+            conv.weight.copy_(torch.from_numpy(self.weights.copy()))
+            conv.bias.copy_(torch.from_numpy(self.biases.copy()))
+        if symmetric:
+            return conv
+        # An even kernel's 'same' padding: one more row and column at the end than at the start.
+        return torch.nn.Sequential(torch.nn.ZeroPad2d((left, right, top, bottom)), conv)
 
     def forward(
         self, inputs: Floating[Array4D, "batch in_channels h w"]

@@ -9,6 +9,7 @@ import numpy.typing as npt
 from ..shapes import Array2D, Floating, ShapeError, shapechecked
 from ..shapes._errors import nonnegative, positive
 from . import _init as init
+from ._init import torch_dtype as _torch_dtype
 from ._regularization import Regularized
 
 __all__ = ["Dense", "dense_backward", "dense_forward", "dense_parameter_gradients"]
@@ -215,6 +216,20 @@ class Dense(Regularized):
     def resized(self, dims: Mapping[str, int]) -> str:
         """This layer's constructor call with dims ``in``/``out`` changed, for error hints."""
         return f"Dense({dims.get('in', self.n_inputs)}, {dims.get('out', self.n_neurons)})"
+
+    def export_onnx(self, graph: Any, inputs: str) -> str:
+        # ONNX's Gemm takes the weights as shapenn keeps them, (in, out).
+        weights = graph.constant("weights", self.weights)
+        biases = graph.constant("biases", self.biases.reshape(-1))
+        return str(graph.add("Gemm", [inputs, weights, biases]))
+
+    def export_torch(self, torch: Any) -> Any:
+        # nn.Linear keeps (out, in): the transpose of shapenn's.
+        linear = torch.nn.Linear(self.n_inputs, self.n_neurons, dtype=_torch_dtype(torch, self))
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(self.weights.T.copy()))
+            linear.bias.copy_(torch.from_numpy(self.biases.reshape(-1).copy()))
+        return linear
 
     def forward(self, inputs: Floating[Array2D, "batch in"]) -> Floating[Array2D, "batch out"]:
         """Compute ``inputs @ weights + biases`` and remember ``inputs`` for ``backward``.

@@ -1,5 +1,7 @@
 """Inverted dropout: in training, zero a fraction ``rate`` of the values and scale the rest."""
 
+from typing import Any
+
 import numpy as np
 
 from .._registry import JSONValue
@@ -86,6 +88,12 @@ class Dropout(Layer):
             dinputs = dropout_backward(dvalues, self.mask)
         self.dinputs = dinputs
         return dinputs
+
+    def export_onnx(self, graph: Any, inputs: str) -> str:
+        return inputs  # inference keeps every value: nothing to compute
+
+    def export_torch(self, torch: Any) -> Any:
+        return torch.nn.Dropout(p=self.rate)  # kept: training may go on in PyTorch
 
     def get_state(self) -> dict[str, JSONValue]:
         """The random generator's state, so resumed training draws the same masks."""

@@ -1,5 +1,7 @@
 """Flatten: each sample's (channels, height, width) values as one row, for a Dense layer."""
 
+from typing import Any
+
 from ..shapes import Array2D, Array4D, Floating, shapechecked
 from ._layer import Layer
 
@@ -45,6 +47,12 @@ class Flatten(Layer):
         forward: inputs (batch, channels, h, w) → (batch, channels·h·w).
         backward: (batch, channels·h·w) → (batch, channels, h, w).
     """
+
+    def export_onnx(self, graph: Any, inputs: str) -> str:
+        return str(graph.add("Flatten", [inputs], axis=1))
+
+    def export_torch(self, torch: Any) -> Any:
+        return torch.nn.Flatten()
 
     def forward(
         self, inputs: Floating[Array4D, "batch channels h w"]

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["float_dtype", "normal", "uninitialized", "zeros"]
+__all__ = ["float_dtype", "normal", "torch_dtype", "uninitialized", "zeros"]
 
 _SKIP: ContextVar[bool] = ContextVar("shapenn_uninitialized", default=False)
 
@@ -52,3 +52,9 @@ def float_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
     if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"dtype must be float32 or float64, got {resolved}")
     return resolved
+
+
+def torch_dtype(torch: Any, layer: Any) -> Any:
+    """The torch dtype of ``layer``'s parameters (float32 or float64), for its exported
+    module."""
+    return getattr(torch, str(layer.parameters()[0].value.dtype))

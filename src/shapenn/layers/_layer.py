@@ -194,6 +194,19 @@ class Layer(Registered):
         shape = tuple(np.shape(output))
         return (input_shape[0], *shape[1:]) if shape else None
 
+    # --- export ------------------------------------------------------------------------------
+
+    def export_onnx(self, graph: Any, inputs: str) -> str:
+        """Add the ONNX nodes that compute this layer's inference output from the tensor
+        named ``inputs`` to ``graph`` (a ``shapenn.export.OnnxGraph``); return the name of
+        the output tensor. Not defined for this layer unless a subclass defines it."""
+        raise NotImplementedError
+
+    def export_torch(self, torch: Any) -> Any:
+        """This layer as a ``torch.nn.Module`` holding copies of its parameters (``torch`` is
+        the imported module). Not defined for this layer unless a subclass defines it."""
+        raise NotImplementedError
+
     # --- saving ------------------------------------------------------------------------------
 
     def get_state(self) -> dict[str, JSONValue]:

@@ -141,6 +141,9 @@ class _Pool2D(Layer):
     forward_kernel: ClassVar[Callable[..., Any]]
     #: (dvalues, inputs, outputs, pool, stride) → dinputs.
     backward_kernel: ClassVar[Callable[..., Any]]
+    #: The same pool as an ONNX operator and as a ``torch.nn`` module.
+    onnx_op: ClassVar[str]
+    torch_module: ClassVar[str]
 
     def __init__(
         self, pool_size: int | Sequence[int], *, stride: int | Sequence[int] | None = None
@@ -156,6 +159,13 @@ class _Pool2D(Layer):
     def __repr__(self) -> str:
         extra = f", stride={shown(self.stride)}" if self.stride != self.pool_size else ""
         return f"{type(self).__name__}({shown(self.pool_size)}{extra})"
+
+    def export_onnx(self, graph: Any, inputs: str) -> str:
+        shape, strides = list(self.pool_size), list(self.stride)
+        return str(graph.add(self.onnx_op, [inputs], kernel_shape=shape, strides=strides))
+
+    def export_torch(self, torch: Any) -> Any:
+        return getattr(torch.nn, self.torch_module)(self.pool_size, stride=self.stride)
 
     def forward(
         self, inputs: Floating[Array4D, "batch channels h w"]
@@ -203,6 +213,8 @@ class MaxPool2D(_Pool2D):
         backward: the outputs' shape → the inputs' shape.
     """
 
+    onnx_op = "MaxPool"
+    torch_module = "MaxPool2d"
     forward_kernel: ClassVar[Callable[..., Any]] = staticmethod(max_pool2d_forward)
     backward_kernel: ClassVar[Callable[..., Any]] = staticmethod(max_pool2d_backward)
 
@@ -225,6 +237,8 @@ class AvgPool2D(_Pool2D):
         backward: the outputs' shape → the inputs' shape.
     """
 
+    onnx_op = "AveragePool"
+    torch_module = "AvgPool2d"
     forward_kernel: ClassVar[Callable[..., Any]] = staticmethod(avg_pool2d_forward)
     # The mean's gradient needs no outputs.
     backward_kernel: ClassVar[Callable[..., Any]] = staticmethod(_avg_backward)
