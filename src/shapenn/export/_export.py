@@ -93,7 +93,7 @@ class OnnxGraph:
         self.dtype = dtype
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
-        self.prefix = "input"
+        self.prefix: str = "input"
         self._count = 0
 
     def add(self, op_type: str, inputs: list[str], **attributes: Any) -> str:
