@@ -11,6 +11,8 @@ temporary working directory, so files the examples save land there). Conventions
 * Any other python block must not raise; if it has an attached text block, that block must
   equal what the python block printed.
 * ```bash blocks are shown, never run.
+* A page that starts with ``<!-- needs: torch, onnxruntime -->`` is run only where those
+  optional packages are installed (CI installs them).
 """
 
 import builtins
@@ -37,6 +39,7 @@ PAGES = [
     "convolutions.md",
     "saving.md",
     "testing.md",
+    "outgrowing.md",
     "benchmarks.md",
     "api.md",
 ]
@@ -44,6 +47,7 @@ LANGUAGES = {"python", "text", "bash", "json"}
 
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
 RAISES = re.compile(r"#\s*raises:\s*(?P<name>[\w.]+)\s*$")
+NEEDS = re.compile(r"\A<!--\s*needs:\s*(?P<modules>[\w, ]+?)\s*-->")
 
 
 @dataclass
@@ -156,6 +160,9 @@ def test_code_blocks_use_known_languages(page: str) -> None:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    needs = NEEDS.match((DOCS / page).read_text(encoding="utf-8"))
+    for module in needs["modules"].split(",") if needs else []:
+        pytest.importorskip(module.strip())
     monkeypatch.chdir(tmp_path)
     with sn.checks(True):  # the examples show the checks: run them even if SHAPENN_CHECKS=0
         run_page(page)
