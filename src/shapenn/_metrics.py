@@ -85,6 +85,8 @@ class Accuracy(Registered):
 
     registry_kind: ClassVar[str] = "metric"
     name = "accuracy"
+    #: Whether the metric counts classes right (False for a regression's tolerance).
+    classifies: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -140,6 +142,8 @@ class RegressionAccuracy(Accuracy):
         precision: the tolerance; None (default) sets it at ``init`` to ``std(y) / divisor``.
         divisor: 250, the book's choice.
     """
+
+    classifies = False
 
     def __init__(self, precision: float | None = None, divisor: float = 250.0) -> None:
         self.precision = precision

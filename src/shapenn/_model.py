@@ -7,6 +7,7 @@ gradient; it asks the loss for its targets and for a fused gradient with the las
 
 import functools
 import math
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,9 +48,21 @@ class History:
     accuracy: list[float] = field(default_factory=list[float])
     val_loss: list[float] = field(default_factory=list[float])
     val_accuracy: list[float] = field(default_factory=list[float])
+    #: The metric behind ``accuracy`` (``"CategoricalAccuracy()"``), "" without one.
+    metric: str = ""
+    #: Whether that metric scores a regression (a tolerance, not classes right).
+    regression: bool = False
 
     def as_dict(self) -> dict[str, list[float]]:
-        return {k: list(v) for k, v in vars(self).items() if v}
+        """The per-epoch figures that were recorded, by name."""
+        return {k: list(v) for k, v in vars(self).items() if isinstance(v, list) and v}
+
+    def plot(self, path: "str | os.PathLike[str] | None" = None, **options: Any) -> Any:
+        """The training curves as a matplotlib Figure (see ``shapenn.plots.plot_history``);
+        in a notebook, the figure shows itself. Needs ``shapenn[plots]``."""
+        from .plots import plot_history
+
+        return plot_history(self, path, **options)
 
 
 def _check_count(where: str, name: str, value: object, *, optional: bool) -> None:
@@ -523,7 +536,11 @@ class Model:
     ) -> History:
         """The epochs of ``fit``, on checked data."""
         n = X_arr.shape[0]
-        history = History()
+        metric = self.metric
+        history = History(
+            metric=repr(metric) if metric is not None else "",
+            regression=metric is not None and not metric.classifies,
+        )
         dtype = self.dtype
         trainable = self.trainable_layers
         # Overflow shows up as a non-finite loss or weight, which stops training with a
