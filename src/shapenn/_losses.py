@@ -323,7 +323,8 @@ class Loss(Registered):
     def fused_backward(self, last: Layer) -> Callable[[Any, Any], Any] | None:
         """The gradient with respect to ``last``'s inputs when this loss follows it, if the
         pair has a shorter form than backpropagating through ``last`` (see ``fusions``)."""
-        return self.fusions.get(type(last))
+        # By the class or a base: the book's Activation_Softmax is a Softmax too.
+        return next((self.fusions[c] for c in type(last).__mro__ if c in self.fusions), None)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

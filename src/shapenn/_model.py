@@ -6,6 +6,7 @@ gradient; it asks the loss for its targets and for a fused gradient with the las
 """
 
 import functools
+import html
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -317,12 +318,7 @@ class Model:
 
         Printed with ``print_fn`` (None to only return it).
         """
-        shapes = self.build()
-        rows = [("#", "layer", "output shape", "params")]
-        for index, (layer, shape) in enumerate(zip(self.layers, shapes, strict=True)):
-            params = sum(p.value.size for p in layer.parameters())
-            shown = format_shape(shape) if shape is not None else "(depends on the input)"
-            rows.append((str(index), repr(layer), shown, f"{params:,}"))
+        rows = self._summary_rows()
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         lines = [
             "  ".join(
@@ -340,6 +336,35 @@ class Model:
         if print_fn is not None:
             print_fn(table)
         return table
+
+    def _summary_rows(self) -> list[tuple[str, str, str, str]]:
+        """The summary's header and one row per layer: index, layer, output shape, params."""
+        shapes = self.build()
+        rows = [("#", "layer", "output shape", "params")]
+        for index, (layer, shape) in enumerate(zip(self.layers, shapes, strict=True)):
+            params = sum(p.value.size for p in layer.parameters())
+            shown = format_shape(shape) if shape is not None else "(depends on the input)"
+            rows.append((str(index), repr(layer), shown, f"{params:,}"))
+        return rows
+
+    def _repr_html_(self) -> str:
+        """The summary as an HTML table, which Jupyter shows for a model."""
+        header, *body = self._summary_rows()
+        cell = "<td style='text-align:{}'>{}</td>".format
+        lines = [
+            "<table>",
+            "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>",
+        ]
+        for row in body:
+            aligns = ("right", "left", "left", "right")
+            cells = "".join(cell(a, html.escape(v)) for a, v in zip(aligns, row, strict=True))
+            lines.append(f"<tr>{cells}</tr>")
+        lines.append("</table>")
+        notes = [f"total params: {self.count_params():,}"]
+        notes += [f"loss: {self.loss!r}"] if self.loss else []
+        notes += [f"optimizer: {self.optimizer!r}"] if self.optimizer else []
+        lines.append("<p>" + "<br>".join(html.escape(n) for n in notes) + "</p>")
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         return "Model([" + ", ".join(map(repr, self.layers)) + "])"

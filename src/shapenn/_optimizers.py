@@ -122,8 +122,8 @@ def rmsprop_update(
     Shape: param (n,), grad (n,), cache (n,), new_param (n,), new_cache (n,), work (2, n)
     """
     step = work[0]
-    np.multiply(grad, 1 - rho, out=step)
-    step *= grad
+    np.square(grad, out=step)
+    step *= 1 - rho  # (1 − ρ) · g², grouped as the book groups it
     np.multiply(cache, rho, out=new_cache)
     new_cache += step
     _descend(param, grad, new_cache, new_param, work, learning_rate, epsilon)
@@ -170,8 +170,8 @@ work (2, n)
     np.multiply(grad, 1 - beta_1, out=update)
     new_m += update
     np.multiply(v, beta_2, out=new_v)
-    np.multiply(grad, 1 - beta_2, out=update)
-    update *= grad
+    np.square(grad, out=update)
+    update *= 1 - beta_2  # (1 − β₂) · g², grouped as the book groups it
     new_v += update
     np.divide(new_v, 1 - beta_2 ** (step + 1), out=denominator)
     np.sqrt(denominator, out=denominator)
@@ -337,7 +337,10 @@ class Optimizer(Registered):
     def pre_update_params(self) -> None:
         """Apply learning-rate decay for the coming step."""
         if self.decay:
-            self.current_learning_rate = self.learning_rate / (1.0 + self.decay * self.iterations)
+            # The book's expression, rounding included: lr · (1 / (1 + decay · t)).
+            self.current_learning_rate = self.learning_rate * (
+                1.0 / (1.0 + self.decay * self.iterations)
+            )
 
     def update_params(self, layer: Layer) -> None:
         """Update every trainable parameter of ``layer`` from its gradient."""

@@ -59,52 +59,144 @@ def _save_png(figure: "Figure", path: str | os.PathLike[str]) -> None:
     write_atomically(path, lambda handle: figure.savefig(handle, format="png", dpi=DPI))
 
 
-def _curves(axes: "Axes", train: list[float], validation: list[float], title: str) -> None:
+def _curves(
+    axes: "Axes", train: list[float], validation: list[float], title: str, ylabel: str
+) -> None:
     from matplotlib.ticker import MaxNLocator
 
     for values, label in ((train, "train"), (validation, "validation")):
         if values:
+            array = np.asarray(values, dtype=np.float64)
+            finite = np.concatenate(([False], np.isfinite(array), [False]))
+            # A point with no drawable neighbour (a single epoch, or one between non-finite
+            # values) joins no line segment: only a marker shows it.
+            alone = finite[1:-1] & ~finite[:-2] & ~finite[2:]
+            marker = "o" if alone.any() else None
+            markevery = alone.tolist() if alone.any() else None
             epochs = np.arange(1, len(values) + 1)
-            # A single epoch is a single point: without a marker no line would show.
-            axes.plot(epochs, values, label=label, marker="o" if len(values) == 1 else None)
+            axes.plot(epochs, array, label=label, marker=marker, markevery=markevery)
     axes.set_title(title)
     axes.set_xlabel("epoch")
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+    axes.set_ylabel(ylabel)
+    if max(len(train), len(validation)) == 1:
+        axes.set_xticks([1])  # MaxNLocator would fill a one-epoch axis with fractions
+    else:
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     axes.legend()
     axes.grid(alpha=0.3)
 
 
-def plot_history(history: History, path: str | os.PathLike[str] | None = None) -> "Figure":
-    """Training curves from ``Model.fit``: loss on the left, accuracy on the right.
+def _loss_axis(values: list[float], log_loss: bool) -> tuple[str, str, str]:
+    """The loss axes' scale, y label and title: a log scale when ``log_loss`` and every value
+    can be drawn on one, linear otherwise; the title counts the values no axis can draw."""
+    array = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(array)
+    missing = int(np.count_nonzero(~finite))
+    title = f"loss ({missing} non-finite value{'' if missing == 1 else 's'} not drawn)"
+    title = title if missing else "loss"
+    if not log_loss:
+        return "linear", "loss", title
+    if not missing and np.all(array > 0):
+        return "log", "loss (log scale)", title
+    # A log axis would silently mask these points; a linear one draws all it can, and the
+    # label says why the scale is not the usual one.
+    why = "values ≤ 0" if np.any(array[finite] <= 0) else "values not finite"
+    return "linear", f"loss (linear scale: {why})", title
+
+
+def _plain_log_ticks(axes: "Axes") -> None:
+    """Label the log y axis's ticks as plain numbers (0.7, 0.01, 100) instead of 7×10⁻¹."""
+    from matplotlib.ticker import LogFormatter
+
+    class Plain(LogFormatter):
+        # LogFormatter chooses which ticks get a label (all the decades, and some minor ticks
+        # when the axis spans few decades); only the wording of those labels changes.
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return f"{x:g}" if super().__call__(x, pos) else ""
+
+    axes.yaxis.set_major_formatter(Plain())
+    axes.yaxis.set_minor_formatter(Plain())
+
+
+def _suptitle(history: History, accuracy_shown: bool) -> str:
+    """What the figure shows: the epochs, the metric, and whether its figures were left out."""
+    epochs = len(history.loss)
+    title = f"training history: {epochs} epoch{'' if epochs == 1 else 's'}"
+    metric = history.metric.removesuffix("()")
+    if metric:
+        title = f"{title}, metric {metric}"
+    if accuracy_shown or not (history.accuracy or history.val_accuracy):
+        return title
+    reason = ": a regression tolerance" if history.regression else ""
+    return f"{title}\naccuracy not plotted{reason}"
+
+
+def plot_history(
+    history: History,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    log_loss: bool = True,
+    accuracy: bool | None = None,
+) -> "Figure":
+    """Training curves from ``Model.fit``: the loss, and beside it the accuracy when it helps.
 
     Each panel shows the training figures and, when ``fit`` had ``validation_data``, the
-    validation figures, against the epoch (counted from 1). A model trained without a metric
-    gets a right panel that says "no metric".
+    validation figures, against the epoch (counted from 1); a point that joins no line (a
+    single epoch, or one between non-finite values) gets a marker. The figure's title gives
+    the number of epochs and the metric, and says when the metric's figures were left out.
+
+    The loss is drawn on a log scale, so that one spike does not flatten the rest of the curve.
+    If any loss is zero, negative or not finite (which a log axis cannot show), the axis falls
+    back to a linear scale and its label says so; non-finite values, which no axis can show,
+    are counted in the loss panel's title.
+
+    The accuracy panel is shown by default when there are accuracy figures and the metric
+    classifies. A regression's accuracy (``RegressionAccuracy``, the fraction of predictions
+    within a small tolerance) is left out by default: it swings between 0 and about 0.5 while
+    the loss is already tiny, which misleads more than it tells.
 
     Args:
         history: what ``Model.fit`` returned.
         path: if given, the figure is also written there as a PNG (atomically).
+        log_loss: draw the loss on a log scale (default); False for a linear one.
+        accuracy: None (default) shows the accuracy panel for a classification metric with
+            figures, and hides it for a regression; True always shows it; False never does.
 
     Returns:
-        The figure (1000 x 400 px at its 100 dpi), with two axes: loss, accuracy.
+        The figure, at 100 dpi: with an accuracy panel 1000 x 400 px and two axes (loss,
+        accuracy); without one 600 x 400 px and a single loss axes.
 
     Raises:
-        ValueError: the history has no epochs.
+        ValueError: the history has no epochs, or ``accuracy=True`` but it has no accuracy
+            figures (it was trained without a metric).
+        TypeError: ``accuracy`` is not True, False or None.
         ImportError: matplotlib is not installed.
     """
     if not history.loss:
         raise ValueError("the history has no epochs to plot: pass the History that fit returned")
-    figure = _figure(width=10, height=4)
-    loss_axes, accuracy_axes = figure.add_subplot(1, 2, 1), figure.add_subplot(1, 2, 2)
-    _curves(loss_axes, history.loss, history.val_loss, "loss")
-    if history.accuracy or history.val_accuracy:
-        _curves(accuracy_axes, history.accuracy, history.val_accuracy, "accuracy")
+    if accuracy is not None and not isinstance(accuracy, bool):
+        raise TypeError(f"accuracy must be True, False or None, got {accuracy!r}")
+    has_accuracy = bool(history.accuracy or history.val_accuracy)
+    if accuracy and not has_accuracy:
+        raise ValueError(
+            "accuracy=True, but the history has no accuracy figures: "
+            "the model was trained without a metric"
+        )
+    show_accuracy = has_accuracy and not history.regression if accuracy is None else accuracy
+
+    figure = _figure(width=10 if show_accuracy else 6, height=4)
+    loss_axes = figure.add_subplot(1, 2 if show_accuracy else 1, 1)
+    scale, ylabel, title = _loss_axis(history.loss + history.val_loss, log_loss)
+    _curves(loss_axes, history.loss, history.val_loss, title, ylabel)
+    loss_axes.set_yscale(scale)
+    if scale == "log":
+        _plain_log_ticks(loss_axes)
+    if show_accuracy:
+        accuracy_axes = figure.add_subplot(1, 2, 2)
+        title = "accuracy: within a tolerance" if history.regression else "accuracy"
+        _curves(accuracy_axes, history.accuracy, history.val_accuracy, title, "accuracy")
         accuracy_axes.set_ylim(0.0, 1.02)
-    else:
-        accuracy_axes.set_title("accuracy")
-        accuracy_axes.text(0.5, 0.5, "no metric", ha="center", va="center", color="gray")
-        accuracy_axes.set_xticks([])
-        accuracy_axes.set_yticks([])
+    figure.suptitle(_suptitle(history, show_accuracy))
     if path is not None:
         _save_png(figure, path)
     return figure
