@@ -23,6 +23,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,7 +159,23 @@ def test_code_blocks_use_known_languages(page: str) -> None:
     assert not unknown, f"{page}: code blocks in {unknown} are neither run nor allowed"
 
 
+@pytest.fixture
+def numpy_as_it_was() -> Iterator[None]:
+    """Undo what a page's ``nnfs.init()`` does to NumPy — functions replaced, the global
+    generator seeded — so that no other test sees it."""
+    import numpy as np
+
+    patched = [(np, "dot"), (np, "zeros"), (np, "eye"), (np.random, "randn")]
+    saved = [getattr(owner, name) for owner, name in patched]
+    state = np.random.get_state()  # noqa: NPY002
+    yield
+    for (owner, name), function in zip(patched, saved, strict=True):
+        setattr(owner, name, function)
+    np.random.set_state(state)  # noqa: NPY002
+
+
 @pytest.mark.parametrize("page", PAGES)
+@pytest.mark.usefixtures("numpy_as_it_was")
 def test_page_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     needs = NEEDS.match((DOCS / page).read_text(encoding="utf-8"))
     for module in needs["modules"].split(",") if needs else []:
