@@ -523,7 +523,8 @@ class Model:
 
     ``finalize`` builds a shapenn ``Model`` of the same layers, so a layer that does not fit
     the one before it is a ShapeError there, before any data, with the fix; ``train`` checks
-    X and y as ``Model.fit`` does. Batches are taken in order, as in the book.
+    X and y as ``Model.fit`` does and casts X to the layers' dtype. Batches are taken in
+    order, as in the book.
     """
 
     def __init__(self) -> None:
@@ -590,6 +591,7 @@ class Model:
         figures as the book does; evaluate on ``validation_data`` after each epoch."""
         model = self._built("train")
         X, y = model._checked(X, y, "train")
+        X = np.asarray(X, dtype=model.dtype)  # as fit casts each batch
         self.accuracy.init(y)
         steps = 1 if batch_size is None else max(1, math.ceil(len(X) / batch_size))
         for epoch in range(1, epochs + 1):
@@ -632,6 +634,7 @@ class Model:
         """Print the loss and accuracy on (X_val, y_val), as the book's ``evaluate``."""
         model = self._built("evaluate")
         X_val, y_val = model._checked(X_val, y_val, "evaluate")
+        X_val = np.asarray(X_val, dtype=model.dtype)
         self.accuracy.init(y_val)
         self.loss.new_pass()
         self.accuracy.new_pass()
