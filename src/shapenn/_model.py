@@ -20,6 +20,7 @@ from ._data import check_inputs
 from ._losses import Loss
 from ._metrics import Accuracy
 from ._optimizers import DivergenceError, Optimizer
+from ._progress import Progress
 from ._threads import blas_threads
 from .layers import Layer
 from .shapes import Array2D, ArrayND, Floating, ShapeError
@@ -497,7 +498,9 @@ class Model:
             validation_data: (X_val, y_val), evaluated after each epoch.
             shuffle: reshuffle the samples each epoch (only with mini-batches).
             seed: seed or Generator for shuffling.
-            verbose: 0 silent, 1 one line per epoch.
+            verbose: 1 (default) a progress bar with the figures in a terminal or notebook
+                (about ten lines on standard error when the output is a log), 2 one line per
+                epoch, 0 nothing.
             callback: called after each epoch with (epoch, figures).
             threads: BLAS threads for the matrix products; None chooses by the size of a step
                 (one thread for small ones, see ``shapenn._threads``).
@@ -571,6 +574,7 @@ class Model:
         # Overflow shows up as a non-finite loss or weight, which stops training with a
         # DivergenceError that says where; NumPy's warnings on the way there would be noise.
         quiet = functools.partial(np.errstate, over="ignore", invalid="ignore", divide="ignore")
+        progress = Progress(epochs, mode=("quiet", "bar", "lines")[min(max(verbose, 0), 2)])
         try:
             for epoch in range(1, epochs + 1):
                 order = rng.permutation(n) if shuffle and batch_size is not None else None
@@ -611,12 +615,11 @@ class Model:
                         figures["val_accuracy"] = val_accuracy
                 for key, value in figures.items():
                     getattr(history, key).append(value)
-                if verbose:
-                    shown = (f"{k} {v:.4f}" for k, v in figures.items() if k != "data_loss")
-                    print(f"epoch {epoch}/{epochs} - " + " - ".join(shown))
+                progress(epoch, figures)
                 if callback is not None:
                     callback(epoch, figures)
         finally:
+            progress.close()
             self._set_training(False)  # whatever happened, the model is left in inference mode
         return history
 

@@ -190,16 +190,15 @@ class Layer_Dense(Dense):
         return self.weights, self.biases
 
     def set_parameters(self, weights: Weights, biases: Biases) -> None:
-        """Replace both, the book's ``set_parameters`` (checked as one layer)."""
-        layer = Dense.from_arrays(weights, biases, dtype=self.dtype)
-        if layer.weights.shape != self.weights.shape:
-            raise ValueError(
-                f"{self!r}.set_parameters: weights of shape {layer.weights.shape} for a layer "
-                f"of shape {self.weights.shape}"
-            )
-        # Into the arrays the layer holds (an optimizer may hold views of them).
-        np.copyto(self.weights, layer.weights)
-        np.copyto(self.biases, layer.biases)
+        """Replace both, the book's ``set_parameters``: the new arrays must have the layer's
+        shapes (the book's own ``get_parameters`` output, say).
+
+        Shape: weights (in, out), biases (1, out)
+        """
+        # Into the arrays the layer holds (an optimizer may hold views of them); the shapes
+        # and dtypes were checked against them on the way in.
+        np.copyto(self.weights, weights)
+        np.copyto(self.biases, biases)
 
 
 class Layer_Dropout(Dropout):

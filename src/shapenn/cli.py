@@ -15,7 +15,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,7 @@ from ._losses import CategoricalCrossentropy, Loss, MeanSquaredError
 from ._metrics import Accuracy, CategoricalAccuracy, RegressionAccuracy
 from ._model import Model
 from ._optimizers import SGD, Adagrad, Adam, DivergenceError, Optimizer, RMSprop
+from ._progress import Progress
 from .layers import Conv2D, Dense, Flatten, Layer, Linear, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh
 from .shapes import LabelError, ShapeError
 
@@ -188,34 +189,6 @@ def build_model(
     return Model(layers, loss=loss, optimizer=optimizer, metric=metric, input_shape=sample)
 
 
-class _Progress:
-    """A tqdm bar on a terminal; plain lines (about ten per run) otherwise; nothing if quiet."""
-
-    def __init__(self, epochs: int, *, quiet: bool, stream: TextIO) -> None:
-        self.epochs, self.quiet, self.stream = epochs, quiet, stream
-        self.bar: Any = None
-        if not quiet and stream.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=epochs, unit="epoch", file=stream, dynamic_ncols=True)
-
-    def __call__(self, epoch: int, figures: dict[str, float]) -> None:
-        shown = {k: f"{v:.4f}" for k, v in figures.items() if k in _SHOWN}
-        if self.bar is not None:
-            self.bar.set_postfix(shown, refresh=False)
-            self.bar.update(1)
-        elif not self.quiet and (epoch % max(1, self.epochs // 10) == 0 or epoch == 1):
-            text = " ".join(f"{k}={v}" for k, v in shown.items())
-            print(f"epoch {epoch}/{self.epochs} {text}", file=self.stream, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-_SHOWN = ("loss", "accuracy", "val_loss", "val_accuracy")
-
-
 def _memory_needed(features: int, hidden: Sequence[int], outputs: int) -> tuple[int, int]:
     """The parameter count of the MLP, and the bytes training it takes: float32 weights,
     gradients, Adam's two moments and two scratch arrays, plus the float64 initial draw."""
@@ -282,7 +255,7 @@ def _train(args: argparse.Namespace) -> None:
     if not args.quiet:
         print(f"training on {args.dataset}: {len(X_train)} samples, {len(X_val)} held out")
         model.summary()
-    progress = _Progress(epochs, quiet=args.quiet, stream=sys.stderr)
+    progress = Progress(epochs, mode="quiet" if args.quiet else "bar", stream=sys.stderr)
     start = time.perf_counter()
     try:
         history = model.fit(

@@ -18,7 +18,9 @@ Example::
     plot_decision_boundary(model, X, y, "boundary.png")
 """
 
+import importlib
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,7 +53,25 @@ def _figure(*, width: float, height: float) -> "Figure":
         from matplotlib.figure import Figure
     except ImportError:
         raise ImportError("plots need matplotlib: pip install 'shapenn[plots]'") from None
+    _show_in_notebooks(Figure)
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def _show_in_notebooks(figure_type: type) -> None:
+    """In IPython or Jupyter, display a returned Figure as its picture.
+
+    A Figure made without pyplot has no display of its own until a matplotlib backend is
+    set up in the notebook; this registers the PNG rendering IPython's inline support uses,
+    for Figures only. Outside IPython it does nothing.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return
+    # By name: IPython's helper is untyped, and IPython is not a dependency of shapenn.
+    print_figure = importlib.import_module("IPython.core.pylabtools").print_figure
+    formatter = shell.display_formatter.formatters["image/png"]
+    formatter.for_type(figure_type, lambda figure: print_figure(figure, "png"))
 
 
 def _save_png(figure: "Figure", path: str | os.PathLike[str]) -> None:

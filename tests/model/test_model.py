@@ -148,12 +148,27 @@ def test_minibatch_fit_is_reproducible_from_its_seed_and_reports_validation() ->
     assert len(runs[0].val_loss) == len(runs[0].val_accuracy) == 3
 
 
-def test_fit_prints_one_line_per_epoch(capsys: pytest.CaptureFixture[str]) -> None:
+def test_fit_verbose_2_prints_one_line_per_epoch(capsys: pytest.CaptureFixture[str]) -> None:
     X, y = spiral(10, 3)
-    classifier().fit(X, y, epochs=2, verbose=1)
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split(" - ")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
-    assert "accuracy" in lines[0]
+    classifier().fit(X, y, epochs=2, verbose=2)
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert [line.split(" ")[0:2] for line in lines] == [["epoch", "1/2"], ["epoch", "2/2"]]
+    assert "accuracy=" in lines[0] and captured.out == ""
+
+
+def test_fit_shows_a_progress_bar_where_someone_watches(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    X, y = spiral(10, 3)
+    classifier().fit(X, y, epochs=30)  # verbose=1; the output is not a terminal: ~ten lines
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" ")[1] for line in lines][:3] == ["1/30", "3/30", "6/30"]
+    # In a terminal (or a notebook), tqdm draws a bar with the figures.
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    classifier().fit(X, y, epochs=5)
+    bar = capsys.readouterr().err
+    assert "5/5" in bar and "accuracy=" in bar and "epoch" in bar
 
 
 def test_regularization_is_in_the_reported_loss() -> None:
