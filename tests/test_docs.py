@@ -35,6 +35,12 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGES = [
     "index.md",
     "book.md",
+    "book-02-04.md",
+    "book-05.md",
+    "book-06-10.md",
+    "book-11-15.md",
+    "book-16-17.md",
+    "book-18-22.md",
     "shape-errors.md",
     "custom-layers.md",
     "convolutions.md",

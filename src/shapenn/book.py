@@ -43,16 +43,18 @@ from ._losses import (
     MeanSquaredError,
     Predictions,
     SoftmaxCategoricalCrossentropy,
+    Targets,
+    _like,
 )
 from ._metrics import BinaryAccuracy, CategoricalAccuracy, RegressionAccuracy
 from ._model import Model as _Model
 from ._optimizers import SGD, Adagrad, Adam, RMSprop
 from .layers import Dense, Dropout, Layer, Linear, ReLU, Sigmoid, Softmax
 from .layers import _init as init
-from .layers._activations import Batch
+from .layers._activations import Batch, softmax_backward
 from .shapes import ArrayND, ShapeError, shapechecked
 from .shapes._errors import positive
-from .shapes._vocabulary import Biases, Inputs, Outputs, Weights
+from .shapes._vocabulary import Array1D, Array2D, Biases, Inputs, Outputs, Weights
 
 __all__ = [
     "Accuracy_Categorical",
@@ -76,12 +78,26 @@ __all__ = [
     "Optimizer_SGD",
 ]
 
-# The optimizers already are the book's: the same arguments, the same pre_update_params /
-# update_params / post_update_params protocol, and bitwise the book's formulas.
-Optimizer_SGD = SGD
-Optimizer_Adagrad = Adagrad
-Optimizer_RMSprop = RMSprop
-Optimizer_Adam = Adam
+
+# The optimizers already are the book's — the same arguments, the pre_update_params /
+# update_params / post_update_params protocol, bitwise the book's formulas — and only take
+# the book's names.
+
+
+class Optimizer_SGD(SGD):
+    """The book's SGD, with decay and momentum."""
+
+
+class Optimizer_Adagrad(Adagrad):
+    """The book's Adagrad."""
+
+
+class Optimizer_RMSprop(RMSprop):
+    """The book's RMSprop."""
+
+
+class Optimizer_Adam(Adam):
+    """The book's Adam."""
 
 
 # --- layers ------------------------------------------------------------------------------------
@@ -275,7 +291,16 @@ class Activation_Linear(_Predicting, Linear):
 
 
 class Activation_Softmax(_Predicting, Softmax):
-    """The book's softmax; ``predictions`` is the argmax of each row."""
+    """The book's softmax; ``predictions`` is the argmax of each row. Its ``backward`` reads
+    ``output`` however it was set (the book's Chapter 9 assigns it to check the gradient)."""
+
+    def backward(self, dvalues: Any) -> Any:
+        try:
+            dinputs = softmax_backward(dvalues, self.output)
+        except ShapeError as err:
+            raise err.located_at(f"{self!r}.backward").with_traceback(None) from None
+        self.dinputs = dinputs
+        return dinputs
 
     def predictions(self, outputs: Any) -> Any:
         return np.argmax(outputs, axis=1)
@@ -368,7 +393,7 @@ class Loss_CategoricalCrossentropy(_BookLoss, CategoricalCrossentropy):
 
 
 @shapechecked(anchors=("y_pred",))
-def book_binary_crossentropy_backward(y_pred: Predictions, y_true: Predictions) -> Predictions:
+def book_binary_crossentropy_backward(y_pred: Predictions, y_true: Targets) -> Predictions:
     """The book's gradient: ``-(y / p - (1 - y) / (1 - p)) / outputs / batch``, dividing
     twice as the book does.
 
@@ -376,8 +401,30 @@ def book_binary_crossentropy_backward(y_pred: Predictions, y_true: Predictions) 
         y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
     """
     clipped = np.clip(y_pred, 1e-7, 1 - 1e-7)
-    dinputs: Predictions = -(y_true / clipped - (1 - y_true) / (1 - clipped)) / y_pred.shape[1]
+    y = _like(y_true, y_pred)
+    dinputs: Predictions = -(y / clipped - (1 - y) / (1 - clipped)) / y_pred.shape[1]
     return dinputs / y_pred.shape[0]
+
+
+@shapechecked(anchors=("y_pred",))
+def book_mean_squared_error_backward(y_pred: Predictions, y_true: Targets) -> Predictions:
+    """The book's gradient: ``-2 (y - ŷ) / outputs / batch``, dividing twice as it does.
+
+    Shape:
+        y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
+    """
+    dinputs: Predictions = -2 * (_like(y_true, y_pred) - y_pred) / y_pred.shape[1]
+    return dinputs / y_pred.shape[0]
+
+
+def _book_backward(loss: Any, kernel: Any, y_pred: Any, y_true: Any) -> Any:
+    """``kernel``'s gradient kept as ``loss.dinputs``; an error reported at the loss."""
+    try:
+        dinputs = kernel(y_pred, y_true)
+    except ShapeError as err:
+        raise err.located_at(f"{loss!r}.backward").with_traceback(None) from None
+    loss.dinputs = dinputs
+    return dinputs
 
 
 class Loss_BinaryCrossentropy(_BookLoss, BinaryCrossentropy):
@@ -388,16 +435,18 @@ class Loss_BinaryCrossentropy(_BookLoss, BinaryCrossentropy):
 
         Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch, outputs)
         """
-        targets = np.asarray(y_true)
-        if targets.dtype != y_pred.dtype and targets.dtype.kind in "biu":
-            targets = targets.astype(y_pred.dtype)
-        dinputs = book_binary_crossentropy_backward(y_pred, targets)
-        self.dinputs = dinputs
-        return dinputs
+        return _book_backward(self, book_binary_crossentropy_backward, y_pred, y_true)
 
 
 class Loss_MeanSquaredError(_BookLoss, MeanSquaredError):
     """The book's mean squared error."""
+
+    def backward(self, y_pred: Any, y_true: Any) -> Any:
+        """The book's gradient of the mean loss with respect to ``y_pred``.
+
+        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch, outputs)
+        """
+        return _book_backward(self, book_mean_squared_error_backward, y_pred, y_true)
 
 
 class Loss_MeanAbsoluteError(_BookLoss, MeanAbsoluteError):
@@ -409,6 +458,9 @@ class Activation_Softmax_Loss_CategoricalCrossentropy(SoftmaxCategoricalCrossent
     loss as the book's loss does (a NumPy scalar) and keeps the probabilities in ``output``."""
 
     loss: CategoricalCrossentropy
+
+    def __repr__(self) -> str:
+        return "Activation_Softmax_Loss_CategoricalCrossentropy()"
 
     def __init__(self) -> None:
         super().__init__()
@@ -426,21 +478,36 @@ class Activation_Softmax_Loss_CategoricalCrossentropy(SoftmaxCategoricalCrossent
 
 
 @shapechecked(anchors=("predictions",))
-def book_comparable(
-    predictions: Shaped[ArrayND, "*shape"], y: Shaped[ArrayND, "*shape"]
-) -> Shaped[ArrayND, "*shape"]:
-    """The predictions, once they have the targets' shape: NumPy would compare a (batch, 1)
-    column with (batch,) labels as a (batch, batch) table and report a wrong accuracy.
+def book_comparable_labels(
+    predictions: Shaped[Array1D, " batch"], y: Shaped[Array1D, " batch"]
+) -> Shaped[Array1D, " batch"]:
+    """Predicted classes, once the labels have their shape.
 
     Shape:
-        predictions, y: one shape → predictions: the same shape.
+        predictions, y: (batch,) → predictions: (batch,).
+    """
+    return predictions
+
+
+@shapechecked(anchors=("predictions",))
+def book_comparable_outputs(
+    predictions: Shaped[Array2D, "batch outputs"], y: Shaped[Array2D, "batch outputs"]
+) -> Shaped[Array2D, "batch outputs"]:
+    """Predicted outputs (a sigmoid's 0/1, a regression's values), once the targets have their
+    shape: NumPy would compare a (batch, 1) column with (batch,) labels as a (batch, batch)
+    table and report a wrong accuracy.
+
+    Shape:
+        predictions, y: (batch, outputs) → predictions: (batch, outputs).
     """
     return predictions
 
 
 def _same_shape(predictions: Any, y: Any, owner: object) -> Any:
+    predictions, y = np.asarray(predictions), np.asarray(y)
+    check = book_comparable_labels if predictions.ndim == 1 else book_comparable_outputs
     try:
-        return book_comparable(np.asarray(predictions), np.asarray(y))
+        return check(predictions, y)
     except ShapeError as err:
         raise err.located_at(f"{owner!r}.compare").with_traceback(None) from None
 
@@ -591,6 +658,10 @@ class Model:
         model = self._built("train")
         X, y = model._checked(X, y, "train")
         X = np.asarray(X, dtype=model.dtype)  # as fit casts each batch
+        if validation_data is not None:  # refused now, not after an epoch of training
+            if not (isinstance(validation_data, tuple) and len(validation_data) == 2):
+                raise ValueError("Model.train: validation_data must be a tuple (X_val, y_val)")
+            model._checked(*validation_data, "train")
         self.accuracy.init(y)
         steps = 1 if batch_size is None else max(1, math.ceil(len(X) / batch_size))
         for epoch in range(1, epochs + 1):

@@ -149,8 +149,12 @@ def _hint(problem: Problem, items: Sequence[Item], bindings: Bindings) -> str | 
         return f"cast with `{name}.astype({_float_target(items)})`"
     transposed = [
         f"`{candidate.label}` looks transposed: pass `{candidate.label}.T`"
-        # The culprit first, then the other untrusted arrays.
-        for candidate in [item, *(i for i in items if i is not item and not i.anchor)]
+        # The culprit first, then the other untrusted arrays (and, when the culprit is itself
+        # trusted, a layer's parameters disagreeing among themselves, the other trusted ones).
+        for candidate in [
+            item,
+            *(i for i in items if i is not item and (item.anchor or not i.anchor)),
+        ]
         if isinstance(array := candidate.value, np.ndarray)
         and array.ndim == 2
         and array.shape[0] != array.shape[1]
