@@ -177,6 +177,30 @@ def test_training_works_under_the_hook():
 def test_a_mistake_is_still_a_shape_error():
     with pytest.raises(sn.ShapeError, match="it is 1-D but 2-D is needed"):
         sn.Dense(4, 3).forward(np.zeros(4, np.float32))
+
+
+def test_plots_and_the_book_work_under_the_hook(tmp_path):
+    pytest.importorskip("matplotlib")
+    from shapenn.book import (
+        Accuracy_Categorical, Activation_ReLU, Activation_Softmax, Layer_Dense,
+        Loss_CategoricalCrossentropy, Model, Optimizer_Adam,
+    )
+    from shapenn.plots import plot_decision_boundary
+
+    X, y = sn.datasets.spiral(20, 3, seed=0)
+    book = Model()
+    for layer in (Layer_Dense(2, 8), Activation_ReLU(), Layer_Dense(8, 3), Activation_Softmax()):
+        book.add(layer)
+    book.set(loss=Loss_CategoricalCrossentropy(), optimizer=Optimizer_Adam(),
+             accuracy=Accuracy_Categorical())
+    book.finalize()
+    book.train(X.astype(np.float64), y, epochs=2, batch_size=16, print_every=10)
+    model = sn.Model(
+        [sn.Dense(2, 8), sn.ReLU(), sn.Dense(8, 3), sn.Softmax()],
+        loss=sn.CategoricalCrossentropy(), optimizer=sn.Adam(), metric=sn.CategoricalAccuracy(),
+    )
+    model.fit(X, y, epochs=2, verbose=0).plot(tmp_path / "history.png")
+    plot_decision_boundary(model, X, y, tmp_path / "boundary.png", resolution=10)
 """
 
 

@@ -115,6 +115,11 @@ def book_dense_forward(inputs: Inputs, weights: Weights, biases: Biases) -> Outp
     return outputs
 
 
+def _float(value: Any) -> Any:
+    """An int as a float (the book writes ``=0``), anything else as it is, for Dense's check."""
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class Layer_Dense(Dense):
     """The book's dense layer: weights ``0.01 * np.random.randn(n_inputs, n_neurons)`` from
     NumPy's global generator (as the book), in its dtype (float32 after ``nnfs.init()``),
@@ -128,10 +133,10 @@ class Layer_Dense(Dense):
         self,
         n_inputs: int,
         n_neurons: int,
-        weight_regularizer_l1: float = 0,
-        weight_regularizer_l2: float = 0,
-        bias_regularizer_l1: float = 0,
-        bias_regularizer_l2: float = 0,
+        weight_regularizer_l1: float = 0.0,
+        weight_regularizer_l2: float = 0.0,
+        bias_regularizer_l1: float = 0.0,
+        bias_regularizer_l2: float = 0.0,
     ) -> None:
         shape = (
             positive("Layer_Dense", "n_inputs", n_inputs),
@@ -144,10 +149,12 @@ class Layer_Dense(Dense):
             super().__init__(
                 *shape,
                 dtype=dtype,
-                weight_regularizer_l1=weight_regularizer_l1,
-                weight_regularizer_l2=weight_regularizer_l2,
-                bias_regularizer_l1=bias_regularizer_l1,
-                bias_regularizer_l2=bias_regularizer_l2,
+                # The book writes these as ints (``=0``); as floats for the checks of
+                # jaxtyping's import hook, which refuse an int where a float is declared.
+                weight_regularizer_l1=_float(weight_regularizer_l1),
+                weight_regularizer_l2=_float(weight_regularizer_l2),
+                bias_regularizer_l1=_float(bias_regularizer_l1),
+                bias_regularizer_l2=_float(bias_regularizer_l2),
             )
         drawn: Weights = weights.astype(dtype, copy=False)
         zeros: Biases = np.zeros((1, shape[1]), dtype=dtype)

@@ -21,17 +21,36 @@ Example::
 import importlib
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from ._files import write_atomically
-from ._model import History, Model
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+
+@runtime_checkable
+class History(Protocol):
+    """What a plot reads of ``Model.fit``'s History (so this module needs no model)."""
+
+    loss: list[float]
+    val_loss: list[float]
+    accuracy: list[float]
+    val_accuracy: list[float]
+    metric: str
+    regression: bool
+
+
+@runtime_checkable
+class Model(Protocol):
+    """What a decision-boundary plot needs of a model: its predictions."""
+
+    def predict(self, X: Any) -> Any: ...
+
 
 __all__ = ["plot_decision_boundary", "plot_history", "require_matplotlib"]
 
@@ -41,7 +60,7 @@ DPI = 100
 
 def require_matplotlib() -> None:
     """Raise a clear ImportError now if matplotlib is missing (before long work)."""
-    _figure(width=1, height=1)
+    _figure(width=1.0, height=1.0)
 
 
 def _figure(*, width: float, height: float) -> "Figure":
@@ -204,7 +223,7 @@ def plot_history(
         )
     show_accuracy = has_accuracy and not history.regression if accuracy is None else accuracy
 
-    figure = _figure(width=10 if show_accuracy else 6, height=4)
+    figure = _figure(width=10.0 if show_accuracy else 6.0, height=4.0)
     loss_axes = figure.add_subplot(1, 2 if show_accuracy else 1, 1)
     scale, ylabel, title = _loss_axis(history.loss + history.val_loss, log_loss)
     _curves(loss_axes, history.loss, history.val_loss, title, ylabel)
@@ -321,7 +340,7 @@ def plot_decision_boundary(
     ):
         raise ValueError(f"resolution must be an integer of at least 2, got {resolution!r}")
     labels = _labels(y, points.shape[0])
-    figure = _figure(width=6, height=5)  # before any work: matplotlib may be missing
+    figure = _figure(width=6.0, height=5.0)  # before any work: matplotlib may be missing
     predicted = _classes(model.predict(points))  # validates X against the model first
     accuracy = float(np.mean(predicted == labels))
 
