@@ -180,12 +180,20 @@ def numpy_as_it_was() -> Iterator[None]:
     np.random.set_state(state)  # noqa: NPY002
 
 
-@pytest.mark.parametrize("page", PAGES)
+def _needs(page: str) -> list[str]:
+    """The optional packages a page names in its ``<!-- needs: ... -->`` line."""
+    found = NEEDS.match((DOCS / page).read_text(encoding="utf-8"))
+    return [m.strip() for m in found["modules"].split(",")] if found else []
+
+
+@pytest.mark.parametrize(
+    "page",
+    [pytest.param(p, marks=[pytest.mark.torch] if "torch" in _needs(p) else []) for p in PAGES],
+)
 @pytest.mark.usefixtures("numpy_as_it_was")
 def test_page_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    needs = NEEDS.match((DOCS / page).read_text(encoding="utf-8"))
-    for module in needs["modules"].split(",") if needs else []:
-        pytest.importorskip(module.strip())
+    for module in _needs(page):
+        pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)
     with sn.checks(True):  # the examples show the checks: run them even if SHAPENN_CHECKS=0
         run_page(page)

@@ -129,6 +129,7 @@ def test_sizes_only_data_can_tell_are_named_after_their_dims(tmp_path: Path) -> 
     assert np.abs(session.run(None, {"input": X})[0] - model.predict(X)).max() <= TOLERANCE
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("kind", sorted(MODELS))
 def test_torch_computes_predict_and_trains_on(kind: str) -> None:
     torch = pytest.importorskip("torch")
@@ -154,6 +155,7 @@ def test_torch_computes_predict_and_trains_on(kind: str) -> None:
     assert losses[-1] < losses[0]
 
 
+@pytest.mark.torch
 def test_a_torch_program_runs_without_shapenn(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     model, X = _trained("cnn")
@@ -174,6 +176,12 @@ def test_a_layer_without_a_rule_is_refused_with_how_to_add_one(tmp_path: Path) -
         "with rule(layer, graph, inputs) -> the name of its output"
     )
     assert not (tmp_path / "m.onnx").exists()
+
+
+@pytest.mark.torch
+def test_a_layer_without_a_torch_rule_is_refused_with_how_to_add_one() -> None:
+    pytest.importorskip("torch")
+    model = sn.Model([sn.Dense(2, 4, seed=0), Scale(4), sn.Dense(4, 3, seed=1)])
     with pytest.raises(export.ExportError, match=r"register\(Scale, torch=rule\)"):
         export.to_torch(model)
 

@@ -145,9 +145,22 @@ def test_what_the_stubs_cannot_see_is_a_shape_error_at_run_time(script: Path) ->
 
 
 def test_the_install_is_visible_to_static_checkers() -> None:
-    # The README installs with `pip install -e .`: with the src layout, that is a plain path
-    # entry in a .pth file, which mypy and pyright both follow.
-    assert Path(sn.__file__).parent.parent.name == "src"
+    # The README installs with `pip install -e .`: hatchling writes a plain path entry in a
+    # .pth file (no import hook, which neither mypy nor pyright could follow).
+    import site
+
+    root = str(Path(sn.__file__).parent.parent)
+    entries = [
+        line.strip()
+        for folder in site.getsitepackages()
+        for pth in Path(folder).glob("*shapenn*.pth")
+        for line in pth.read_text().splitlines()
+        if line.strip()
+    ]
+    if not entries:  # a regular (not editable) install: the package is in site-packages
+        assert "site-packages" in sn.__file__
+        return
+    assert set(entries) == {root}, entries
 
 
 def test_pyright_verifytypes_scores_at_least_95_percent(tmp_path: Path) -> None:

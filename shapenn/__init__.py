@@ -1,0 +1,112 @@
+"""shapenn: neural networks from scratch in NumPy, with shapes in the types.
+
+Every array that crosses a function boundary is annotated with named dims and checked at run
+time by jaxtyping + beartype; a mistake raises `ShapeError` with what was expected, what was
+got and how to fix it.
+"""
+
+from . import datasets as datasets
+from . import shapes as shapes
+from ._io import ModelFileError as ModelFileError
+from ._io import load as load
+from ._io import save as save
+from ._losses import BinaryCrossentropy as BinaryCrossentropy
+from ._losses import CategoricalCrossentropy as CategoricalCrossentropy
+from ._losses import Loss as Loss
+from ._losses import MeanAbsoluteError as MeanAbsoluteError
+from ._losses import MeanSquaredError as MeanSquaredError
+from ._losses import SoftmaxCategoricalCrossentropy as SoftmaxCategoricalCrossentropy
+from ._metrics import Accuracy as Accuracy
+from ._metrics import BinaryAccuracy as BinaryAccuracy
+from ._metrics import CategoricalAccuracy as CategoricalAccuracy
+from ._metrics import RegressionAccuracy as RegressionAccuracy
+from ._model import History as History
+from ._model import Model as Model
+from ._optimizers import SGD as SGD
+from ._optimizers import Adagrad as Adagrad
+from ._optimizers import Adam as Adam
+from ._optimizers import DivergenceError as DivergenceError
+from ._optimizers import Optimizer as Optimizer
+from ._optimizers import RMSprop as RMSprop
+from .layers import AvgPool2D as AvgPool2D
+from .layers import Conv2D as Conv2D
+from .layers import Dense as Dense
+from .layers import Dropout as Dropout
+from .layers import Flatten as Flatten
+from .layers import Layer as Layer
+from .layers import Linear as Linear
+from .layers import MaxPool2D as MaxPool2D
+from .layers import Parameter as Parameter
+from .layers import ReLU as ReLU
+from .layers import Sigmoid as Sigmoid
+from .layers import Softmax as Softmax
+from .layers import Tanh as Tanh
+from .shapes import ArgumentError as ArgumentError
+from .shapes import Dim as Dim
+from .shapes import LabelError as LabelError
+from .shapes import MissingDependencyError as MissingDependencyError
+from .shapes import NotReadyError as NotReadyError
+from .shapes import PathError as PathError
+from .shapes import ShapeError as ShapeError
+from .shapes import ShapennError as ShapennError
+from .shapes import checks as checks
+from .shapes import checks_enabled as checks_enabled
+from .shapes import shapechecked as shapechecked
+from .testing._gradcheck import GradcheckError as GradcheckError
+from .testing._gradcheck import GradcheckResult as GradcheckResult
+from .testing._gradcheck import gradcheck as gradcheck
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SGD",
+    "Accuracy",
+    "Adagrad",
+    "Adam",
+    "ArgumentError",
+    "AvgPool2D",
+    "BinaryAccuracy",
+    "BinaryCrossentropy",
+    "CategoricalAccuracy",
+    "CategoricalCrossentropy",
+    "Conv2D",
+    "Dense",
+    "Dim",
+    "DivergenceError",
+    "Dropout",
+    "Flatten",
+    "GradcheckError",
+    "GradcheckResult",
+    "History",
+    "LabelError",
+    "Layer",
+    "Linear",
+    "Loss",
+    "MaxPool2D",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
+    "MissingDependencyError",
+    "Model",
+    "ModelFileError",
+    "NotReadyError",
+    "Optimizer",
+    "Parameter",
+    "PathError",
+    "RMSprop",
+    "ReLU",
+    "RegressionAccuracy",
+    "ShapeError",
+    "ShapennError",
+    "Sigmoid",
+    "Softmax",
+    "SoftmaxCategoricalCrossentropy",
+    "Tanh",
+    "checks",
+    "checks_enabled",
+    "datasets",
+    "gradcheck",
+    "load",
+    "save",
+    "shapechecked",
+    "shapes",
+]

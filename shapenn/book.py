@@ -1,0 +1,805 @@
+"""The book's own names, shape-checked: ``from shapenn.book import *``, and the code of
+*Neural Networks from Scratch* runs as printed, with every shape mistake a ``ShapeError``.
+
+``Layer_Dense``, ``Layer_Dropout``, ``Layer_Input``, the ``Activation_*``, ``Loss_*`` and
+``Optimizer_*`` classes, ``Activation_Softmax_Loss_CategoricalCrossentropy``,
+``Accuracy_Categorical``, ``Accuracy_Regression`` and ``Model`` (``add``, ``set``,
+``finalize``, ``train``, ``evaluate``, ``predict``, ``save``/``load``,
+``get_parameters``/``set_parameters``) keep the book's names, arguments and attributes; they
+are thin subclasses and wrappers of shapenn's classes, checked by the same annotations.
+
+**NumPy's global generator.** This module is shapenn's one exception to never touching NumPy's
+global random state: like the book, ``Layer_Dense`` draws its initial weights as ``0.01 *
+np.random.randn(n_inputs, n_neurons)`` and ``Layer_Dropout`` its masks with
+``np.random.binomial``, from NumPy's global generator, so that after ``nnfs.init()`` the
+book's code prints the book's numbers. Importing it changes nothing in NumPy.
+
+**The book's arithmetic.** Where the book's rounding differs from shapenn's, these classes
+compute as the book does: a dense layer's products go through ``np.dot`` (which ``nnfs.init()``
+reroutes through float64), its L1/L2 gradients are added term by term, and a loss is the
+``np.mean`` of its sample losses, a NumPy scalar of the data's dtype (so it prints as the book
+prints it, ``1.0986104``).
+
+Two things differ on purpose: a dropout mask has the dtype of its input (the book's float64
+mask turns the rest of a float32 network into float64, which shapenn refuses to do silently),
+and ``Model.save`` writes shapenn's checked file format instead of a pickle.
+"""
+
+import math
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from jaxtyping import Shaped
+
+from ._io import load as _load
+from ._io import save as _save
+from ._losses import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    Predictions,
+    SoftmaxCategoricalCrossentropy,
+    Targets,
+    _like,
+)
+from ._metrics import BinaryAccuracy, CategoricalAccuracy, RegressionAccuracy
+from ._model import Model as _Model
+from ._optimizers import SGD, Adagrad, Adam, RMSprop
+from .layers import Dense, Dropout, Layer, Linear, ReLU, Sigmoid, Softmax
+from .layers import _init as init
+from .layers._activations import Batch, softmax_backward
+from .shapes import ArgumentError, ArrayND, NotReadyError, ShapeError, shapechecked
+from .shapes._errors import positive
+from .shapes._vocabulary import Array1D, Array2D, Biases, Inputs, Outputs, Weights
+
+__all__ = [
+    "Accuracy_Categorical",
+    "Accuracy_Regression",
+    "Activation_Linear",
+    "Activation_ReLU",
+    "Activation_Sigmoid",
+    "Activation_Softmax",
+    "Activation_Softmax_Loss_CategoricalCrossentropy",
+    "Layer_Dense",
+    "Layer_Dropout",
+    "Layer_Input",
+    "Loss_BinaryCrossentropy",
+    "Loss_CategoricalCrossentropy",
+    "Loss_MeanAbsoluteError",
+    "Loss_MeanSquaredError",
+    "Model",
+    "Optimizer_Adagrad",
+    "Optimizer_Adam",
+    "Optimizer_RMSprop",
+    "Optimizer_SGD",
+]
+
+
+# The optimizers already are the book's — the same arguments, the pre_update_params /
+# update_params / post_update_params protocol, bitwise the book's formulas — and only take
+# the book's names.
+
+
+class Optimizer_SGD(SGD):
+    """The book's SGD, with decay and momentum."""
+
+
+class Optimizer_Adagrad(Adagrad):
+    """The book's Adagrad."""
+
+
+class Optimizer_RMSprop(RMSprop):
+    """The book's RMSprop."""
+
+
+class Optimizer_Adam(Adam):
+    """The book's Adam."""
+
+
+# --- layers ------------------------------------------------------------------------------------
+
+
+@shapechecked(anchors=("weights", "biases"))
+def book_dense_forward(inputs: Inputs, weights: Weights, biases: Biases) -> Outputs:
+    """``np.dot(inputs, weights) + biases``, as the book writes it: after ``nnfs.init()`` the
+    product is computed in float64 and rounded once, which shapenn's ``@`` does not do.
+
+    Shape:
+        inputs: (batch, in); weights: (in, out); biases: (1, out) → outputs: (batch, out).
+    """
+    outputs: Outputs = np.dot(inputs, weights) + biases
+    return outputs
+
+
+def _float(value: Any) -> Any:
+    """An int as a float (the book writes ``=0``), anything else as it is, for Dense's check."""
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class Layer_Dense(Dense):
+    """The book's dense layer: weights ``0.01 * np.random.randn(n_inputs, n_neurons)`` from
+    NumPy's global generator (as the book), in its dtype (float32 after ``nnfs.init()``),
+    biases zeros; L1/L2 factors as the book's.
+
+    Shape:
+        forward: inputs (batch, in) → (batch, out); backward: (batch, out) → (batch, in).
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        n_neurons: int,
+        weight_regularizer_l1: float = 0.0,
+        weight_regularizer_l2: float = 0.0,
+        bias_regularizer_l1: float = 0.0,
+        bias_regularizer_l2: float = 0.0,
+    ) -> None:
+        shape = (
+            positive("Layer_Dense", "n_inputs", n_inputs),
+            positive("Layer_Dense", "n_neurons", n_neurons),
+        )
+        # The one read of NumPy's global generator in shapenn: the book's own draw.
+        weights = 0.01 * np.random.randn(*shape)  # noqa: NPY002
+        dtype = weights.dtype if weights.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        with init.uninitialized():
+            super().__init__(
+                *shape,
+                dtype=dtype,
+                # The book writes these as ints (``=0``); as floats for the checks of
+                # jaxtyping's import hook, which refuse an int where a float is declared.
+                weight_regularizer_l1=_float(weight_regularizer_l1),
+                weight_regularizer_l2=_float(weight_regularizer_l2),
+                bias_regularizer_l1=_float(bias_regularizer_l1),
+                bias_regularizer_l2=_float(bias_regularizer_l2),
+            )
+        drawn: Weights = weights.astype(dtype, copy=False)
+        zeros: Biases = np.zeros((1, shape[1]), dtype=dtype)
+        self.weights = drawn
+        self.biases = zeros
+
+    def __repr__(self) -> str:
+        return f"Layer_Dense({self.n_inputs}, {self.n_neurons})"
+
+    def resized(self, dims: Any) -> str:
+        return f"Layer_Dense({dims.get('in', self.n_inputs)}, {dims.get('out', self.n_neurons)})"
+
+    def forward(self, inputs: Inputs, training: bool | None = None) -> Outputs:
+        """``np.dot(inputs, weights) + biases``, the book's ``forward`` (``training`` is the
+        book's Model's argument, unused here).
+
+        Shape: inputs (batch, in) → (batch, out)
+        """
+        output = book_dense_forward(inputs, self.weights, self.biases)
+        self.inputs = inputs
+        self.output = output
+        return output
+
+    def backward(self, dvalues: Outputs) -> Inputs:
+        """The book's gradients: ``np.dot`` products, then each regularizer's term added.
+
+        Shape: dvalues (batch, out) → (batch, in)
+        """
+        self.backward_parameters(dvalues)
+        dinputs: Inputs = np.dot(dvalues, self.weights.T)
+        self.dinputs = dinputs
+        return dinputs
+
+    def backward_parameters(self, dvalues: Outputs) -> None:
+        """``dweights`` and ``dbiases`` as the book computes them.
+
+        Shape: dvalues (batch, out)
+        """
+        dweights: Weights = np.dot(self.inputs.T, dvalues)
+        dbiases: Biases = np.sum(dvalues, axis=0, keepdims=True)
+        self.dweights = dweights
+        self.dbiases = dbiases
+        for value, gradient, l1, l2 in (
+            (self.weights, dweights, self.weight_regularizer_l1, self.weight_regularizer_l2),
+            (self.biases, dbiases, self.bias_regularizer_l1, self.bias_regularizer_l2),
+        ):
+            if l1 > 0:
+                dl1 = np.ones_like(value)
+                dl1[value < 0] = -1
+                gradient += l1 * dl1
+            if l2 > 0:
+                gradient += 2 * l2 * value
+
+    def get_parameters(self) -> tuple[Weights, Biases]:
+        """``(weights, biases)``, the book's ``get_parameters``."""
+        return self.weights, self.biases
+
+    def set_parameters(self, weights: Weights, biases: Biases) -> None:
+        """Replace both, the book's ``set_parameters``: the new arrays must have the layer's
+        shapes (the book's own ``get_parameters`` output, say).
+
+        Shape: weights (in, out), biases (1, out)
+        """
+        # Into the arrays the layer holds (an optimizer may hold views of them); the shapes
+        # and dtypes were checked against them on the way in.
+        np.copyto(self.weights, weights)
+        np.copyto(self.biases, biases)
+
+
+class Layer_Dropout(Dropout):
+    """The book's dropout: ``rate`` is the fraction dropped; the mask is drawn with
+    ``np.random.binomial`` from NumPy's global generator, as the book draws it, in the
+    input's dtype (the book's float64 mask would upcast a float32 network).
+
+    Shape:
+        forward: (batch, *features) → the same shape; backward likewise.
+    """
+
+    output: ArrayND
+
+    def forward(self, inputs: Batch, training: bool | None = None) -> Batch:
+        """Drop values while training (``training``, else the layer's mode).
+
+        Shape: inputs (batch, *features) → (batch, *features)
+        """
+        active = self.training if training is None else training
+        self.inputs = inputs
+        if not active or not self.rate:
+            self.mask = None
+            copied: Batch = inputs.copy()
+            self.output = copied
+            return copied
+        keep = 1 - self.rate
+        draws = np.random.binomial(1, keep, size=inputs.shape)  # noqa: NPY002 - the book's draw
+        self.mask = np.asarray(draws / keep, dtype=inputs.dtype)
+        dropped: Batch = inputs * self.mask
+        self.output = dropped
+        return dropped
+
+    def __repr__(self) -> str:
+        return f"Layer_Dropout({self.rate:g})"
+
+
+class Layer_Input(Layer):
+    """The book's input layer: its output is its input."""
+
+    def forward(self, inputs: Batch, training: bool | None = None) -> Batch:
+        """The inputs, unchanged.
+
+        Shape: inputs (batch, *features) → (batch, *features)
+        """
+        self.inputs = inputs
+        self.output = inputs
+        return inputs
+
+    def backward(self, dvalues: Batch) -> Batch:
+        """The gradient, unchanged.
+
+        Shape: dvalues (batch, *features) → (batch, *features)
+        """
+        self.dinputs = dvalues
+        return dvalues
+
+
+class _Predicting:
+    """The book's ``training`` argument and ``predictions`` on top of a shapenn activation."""
+
+    def forward(self, inputs: Any, training: bool | None = None) -> Any:
+        return super().forward(inputs)  # type: ignore[misc]
+
+    def predictions(self, outputs: Any) -> Any:
+        return outputs
+
+
+class Activation_ReLU(_Predicting, ReLU):
+    """The book's ReLU."""
+
+
+class Activation_Linear(_Predicting, Linear):
+    """The book's linear activation (a regression output)."""
+
+
+class Activation_Softmax(_Predicting, Softmax):
+    """The book's softmax; ``predictions`` is the argmax of each row. Its ``backward`` reads
+    ``output`` however it was set (the book's Chapter 9 assigns it to check the gradient)."""
+
+    def backward(self, dvalues: Any) -> Any:
+        try:
+            dinputs = softmax_backward(dvalues, self.output)
+        except ShapeError as err:
+            raise err.located_at(f"{self!r}.backward").with_traceback(None) from None
+        self.dinputs = dinputs
+        return dinputs
+
+    def predictions(self, outputs: Any) -> Any:
+        return np.argmax(outputs, axis=1)
+
+
+@shapechecked
+def book_sigmoid_forward(inputs: Batch) -> Batch:
+    """``1 / (1 + exp(-inputs))``, the book's form (shapenn's ``sigmoid_forward`` uses
+    ``tanh``, which never overflows but rounds differently). NumPy warns of an overflow for
+    inputs below about -88 in float32; the result there is 0, as it should be.
+
+    Shape:
+        inputs: (batch, *features) → the same shape.
+    """
+    with np.errstate(over="ignore"):
+        outputs: Batch = 1 / (1 + np.exp(-inputs))
+    return outputs
+
+
+class Activation_Sigmoid(_Predicting, Sigmoid):
+    """The book's sigmoid, ``1 / (1 + exp(-x))``; ``predictions`` is ``outputs > 0.5`` as 0
+    or 1."""
+
+    def forward(self, inputs: Batch, training: bool | None = None) -> Batch:
+        """The sigmoid of every value; cache ``inputs`` and ``output``.
+
+        Shape: inputs (batch, *features) → (batch, *features)
+        """
+        output = book_sigmoid_forward(inputs)
+        self.inputs = inputs
+        self.output = output
+        return output
+
+    def predictions(self, outputs: Any) -> Any:
+        return (outputs > 0.5) * 1
+
+
+# --- losses ------------------------------------------------------------------------------------
+
+
+class _BookLoss:
+    """The book's ``Loss`` protocol on top of a shapenn loss: ``calculate`` returns
+    ``np.mean`` of the sample losses (and the regularization loss with
+    ``include_regularization``), and accumulates them for ``calculate_accumulated``."""
+
+    trainable_layers: list[Layer]
+    accumulated_sum: Any = 0.0
+    accumulated_count: int = 0
+
+    def remember_trainable_layers(self, trainable_layers: Iterable[Layer]) -> None:
+        self.trainable_layers = list(trainable_layers)
+
+    def regularization_loss(self, layer: Layer | None = None) -> Any:
+        """The L1/L2 penalty of ``layer`` (the book's Chapter 14 form) or of every layer
+        remembered (the book's Model form), as the book sums it."""
+        layers = [layer] if layer is not None else getattr(self, "trainable_layers", [])
+        total: Any = 0
+        for each in layers:
+            for name in ("weight", "bias"):
+                l1 = getattr(each, f"{name}_regularizer_l1", 0)
+                l2 = getattr(each, f"{name}_regularizer_l2", 0)
+                value = getattr(each, "weights" if name == "weight" else "biases")
+                if l1 > 0:
+                    total += l1 * np.sum(np.abs(value))
+                if l2 > 0:
+                    total += l2 * np.sum(value * value)
+        return total
+
+    def calculate(self, y_pred: Any, y_true: Any, *, include_regularization: bool = False) -> Any:
+        sample_losses = self.forward(y_pred, y_true)  # type: ignore[attr-defined]
+        data_loss = np.mean(sample_losses)
+        self.accumulated_sum += np.sum(sample_losses)
+        self.accumulated_count += len(sample_losses)
+        if not include_regularization:
+            return data_loss
+        return data_loss, self.regularization_loss()
+
+    def calculate_accumulated(self, *, include_regularization: bool = False) -> Any:
+        data_loss = self.accumulated_sum / self.accumulated_count
+        if not include_regularization:
+            return data_loss
+        return data_loss, self.regularization_loss()
+
+    def new_pass(self) -> None:
+        self.accumulated_sum, self.accumulated_count = 0.0, 0
+
+
+class Loss_CategoricalCrossentropy(_BookLoss, CategoricalCrossentropy):
+    """The book's categorical cross-entropy."""
+
+
+@shapechecked(anchors=("y_pred",))
+def book_binary_crossentropy_backward(y_pred: Predictions, y_true: Targets) -> Predictions:
+    """The book's gradient: ``-(y / p - (1 - y) / (1 - p)) / outputs / batch``, dividing
+    twice as the book does.
+
+    Shape:
+        y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
+    """
+    clipped = np.clip(y_pred, 1e-7, 1 - 1e-7)
+    y = _like(y_true, y_pred)
+    dinputs: Predictions = -(y / clipped - (1 - y) / (1 - clipped)) / y_pred.shape[1]
+    return dinputs / y_pred.shape[0]
+
+
+@shapechecked(anchors=("y_pred",))
+def book_mean_squared_error_backward(y_pred: Predictions, y_true: Targets) -> Predictions:
+    """The book's gradient: ``-2 (y - ŷ) / outputs / batch``, dividing twice as it does.
+
+    Shape:
+        y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
+    """
+    dinputs: Predictions = -2 * (_like(y_true, y_pred) - y_pred) / y_pred.shape[1]
+    return dinputs / y_pred.shape[0]
+
+
+def _book_backward(loss: Any, kernel: Any, y_pred: Any, y_true: Any) -> Any:
+    """``kernel``'s gradient kept as ``loss.dinputs``; an error reported at the loss."""
+    try:
+        dinputs = kernel(y_pred, y_true)
+    except ShapeError as err:
+        raise err.located_at(f"{loss!r}.backward").with_traceback(None) from None
+    loss.dinputs = dinputs
+    return dinputs
+
+
+class Loss_BinaryCrossentropy(_BookLoss, BinaryCrossentropy):
+    """The book's binary cross-entropy; targets are (batch, outputs), ``y.reshape(-1, 1)``."""
+
+    def backward(self, y_pred: Any, y_true: Any) -> Any:
+        """The book's gradient of the mean loss with respect to ``y_pred``.
+
+        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch, outputs)
+        """
+        return _book_backward(self, book_binary_crossentropy_backward, y_pred, y_true)
+
+
+class Loss_MeanSquaredError(_BookLoss, MeanSquaredError):
+    """The book's mean squared error."""
+
+    def backward(self, y_pred: Any, y_true: Any) -> Any:
+        """The book's gradient of the mean loss with respect to ``y_pred``.
+
+        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch, outputs)
+        """
+        return _book_backward(self, book_mean_squared_error_backward, y_pred, y_true)
+
+
+class Loss_MeanAbsoluteError(_BookLoss, MeanAbsoluteError):
+    """The book's mean absolute error."""
+
+
+class Activation_Softmax_Loss_CategoricalCrossentropy(SoftmaxCategoricalCrossentropy):
+    """The book's combined softmax and cross-entropy: ``forward(inputs, y_true)`` returns the
+    loss as the book's loss does (a NumPy scalar) and keeps the probabilities in ``output``."""
+
+    loss: CategoricalCrossentropy
+
+    def __repr__(self) -> str:
+        return "Activation_Softmax_Loss_CategoricalCrossentropy()"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.activation: Activation_Softmax = Activation_Softmax()
+        self.loss = Loss_CategoricalCrossentropy()
+
+    def forward(self, inputs: Any, y_true: Any) -> Any:
+        probabilities: Any = self.activation.forward(inputs)
+        self.inputs = inputs
+        self.output = probabilities
+        return self.loss.calculate(self.output, y_true)
+
+
+# --- accuracy ----------------------------------------------------------------------------------
+
+
+@shapechecked(anchors=("predictions",))
+def book_comparable_labels(
+    predictions: Shaped[Array1D, " batch"], y: Shaped[Array1D, " batch"]
+) -> Shaped[Array1D, " batch"]:
+    """Predicted classes, once the labels have their shape.
+
+    Shape:
+        predictions, y: (batch,) → predictions: (batch,).
+    """
+    return predictions
+
+
+@shapechecked(anchors=("predictions",))
+def book_comparable_outputs(
+    predictions: Shaped[Array2D, "batch outputs"], y: Shaped[Array2D, "batch outputs"]
+) -> Shaped[Array2D, "batch outputs"]:
+    """Predicted outputs (a sigmoid's 0/1, a regression's values), once the targets have their
+    shape: NumPy would compare a (batch, 1) column with (batch,) labels as a (batch, batch)
+    table and report a wrong accuracy.
+
+    Shape:
+        predictions, y: (batch, outputs) → predictions: (batch, outputs).
+    """
+    return predictions
+
+
+def _same_shape(predictions: Any, y: Any, owner: object) -> Any:
+    predictions, y = np.asarray(predictions), np.asarray(y)
+    check = book_comparable_labels if predictions.ndim == 1 else book_comparable_outputs
+    try:
+        return check(predictions, y)
+    except ShapeError as err:
+        raise err.located_at(f"{owner!r}.compare").with_traceback(None) from None
+
+
+class _BookAccuracy:
+    """The book's ``Accuracy``: ``calculate(predictions, y)`` is the mean of ``compare``,
+    accumulated for ``calculate_accumulated``."""
+
+    accumulated_sum: Any = 0
+    accumulated_count: int = 0
+
+    def init(self, y: Any, reinit: bool = False) -> None:
+        """Prepare from the targets (nothing by default)."""
+
+    def compare(self, predictions: Any, y: Any) -> Any:
+        raise NotImplementedError
+
+    def calculate(self, predictions: Any, y: Any) -> Any:
+        comparisons = self.compare(predictions, y)
+        self.accumulated_sum += np.sum(comparisons)
+        self.accumulated_count += len(comparisons)
+        return np.mean(comparisons)
+
+    def calculate_accumulated(self) -> Any:
+        return self.accumulated_sum / self.accumulated_count
+
+    def new_pass(self) -> None:
+        self.accumulated_sum, self.accumulated_count = 0, 0
+
+
+class Accuracy_Categorical(_BookAccuracy):
+    """Predicted classes against labels (or one-hot rows); ``binary=True`` for sigmoid
+    outputs, compared element by element."""
+
+    def __init__(self, *, binary: bool = False) -> None:
+        self.binary = binary
+
+    def __repr__(self) -> str:
+        return f"Accuracy_Categorical(binary={self.binary})"
+
+    def compare(self, predictions: Any, y: Any) -> Any:
+        if not self.binary and np.ndim(y) == 2:
+            y = np.argmax(y, axis=1)
+        return _same_shape(predictions, y, self) == y
+
+
+class Accuracy_Regression(_BookAccuracy):
+    """The book's regression accuracy: within ``std(y) / 250`` of the target."""
+
+    precision: Any = None
+
+    def __repr__(self) -> str:
+        return "Accuracy_Regression()"
+
+    def init(self, y: Any, reinit: bool = False) -> None:
+        if self.precision is None or reinit:
+            self.precision = np.std(y) / 250
+
+    def compare(self, predictions: Any, y: Any) -> Any:
+        return np.absolute(_same_shape(predictions, y, self) - y) < self.precision
+
+
+# --- model -------------------------------------------------------------------------------------
+
+_METRICS: list[tuple[type, Any, Any]] = [
+    # (book accuracy, to shapenn's metric, back): a saved model keeps its accuracy this way.
+    (
+        Accuracy_Regression,
+        lambda a: RegressionAccuracy(a.precision),
+        lambda m: Accuracy_Regression(),
+    ),
+    (Accuracy_Categorical, lambda a: BinaryAccuracy() if a.binary else CategoricalAccuracy(), None),
+]
+
+
+class Model:
+    """The book's ``Model``: ``add`` layers, ``set(loss=, optimizer=, accuracy=)``,
+    ``finalize()``, then ``train``, ``evaluate`` and ``predict``, printing as the book prints.
+
+    ``finalize`` builds a shapenn ``Model`` of the same layers, so a layer that does not fit
+    the one before it is a ShapeError there, before any data, with the fix; ``train`` checks
+    X and y as ``Model.fit`` does and casts X to the layers' dtype. Batches are taken in
+    order, as in the book.
+    """
+
+    def __init__(self) -> None:
+        self.layers: list[Layer] = []
+        self.loss: Any = None
+        self.optimizer: Any = None
+        self.accuracy: Any = None
+        self.input_layer: Layer_Input = Layer_Input()
+        self.trainable_layers: list[Layer] = []
+        self.output_layer_activation: Any = None
+        self._model: _Model | None = None
+
+    def add(self, layer: Layer) -> None:
+        """Append a layer."""
+        self.layers.append(layer)
+        self._model = None
+
+    def set(self, *, loss: Any = None, optimizer: Any = None, accuracy: Any = None) -> None:
+        """Set the loss, optimizer and accuracy (any may be left as it is)."""
+        self.loss = loss if loss is not None else self.loss
+        self.optimizer = optimizer if optimizer is not None else self.optimizer
+        self.accuracy = accuracy if accuracy is not None else self.accuracy
+        self._model = None
+
+    def finalize(self) -> None:
+        """Check the chain of layers and prepare training (the book's ``finalize``).
+
+        Raises:
+            ShapeError: a layer does not take the previous layer's output.
+        """
+        self._model = _Model(self.layers, loss=self.loss, optimizer=self.optimizer)
+        self.trainable_layers = self._model.trainable_layers
+        self.output_layer_activation = self.layers[-1]
+        if self.loss is not None:
+            self.loss.remember_trainable_layers(self.trainable_layers)
+
+    def _built(self, where: str) -> _Model:
+        if self._model is None or self._model.layers != self.layers:
+            raise NotReadyError(f"Model.{where}: call model.finalize() first")
+        return self._model
+
+    def forward(self, X: Any, training: bool) -> Any:
+        """The outputs of every layer in turn, in training mode or not."""
+        model = self._built("forward")
+        model._set_training(training)
+        self.input_layer.forward(X, training)
+        return model.forward(X)
+
+    def backward(self, output: Any, y: Any) -> None:
+        """Backpropagate (softmax and cross-entropy together, as the book's Model does)."""
+        self._built("backward").backward(output, y)
+
+    def train(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        epochs: int = 1,
+        batch_size: int | None = None,
+        print_every: int = 1,
+        validation_data: tuple[Any, Any] | None = None,
+    ) -> None:
+        """Train in order-kept batches, printing each ``print_every``-th step and each epoch's
+        figures as the book does; evaluate on ``validation_data`` after each epoch."""
+        model = self._built("train")
+        X, y = model._checked(X, y, "train")
+        X = np.asarray(X, dtype=model.dtype)  # as fit casts each batch
+        if validation_data is not None:  # refused now, not after an epoch of training
+            if not (isinstance(validation_data, tuple) and len(validation_data) == 2):
+                raise ArgumentError("Model.train: validation_data must be a tuple (X_val, y_val)")
+            model._checked(*validation_data, "train")
+        self.accuracy.init(y)
+        steps = 1 if batch_size is None else max(1, math.ceil(len(X) / batch_size))
+        for epoch in range(1, epochs + 1):
+            print(f"epoch: {epoch}")
+            self.loss.new_pass()
+            self.accuracy.new_pass()
+            for step, (batch_X, batch_y) in enumerate(_batches(X, y, batch_size)):
+                output = self.forward(batch_X, training=True)
+                data_loss, regularization_loss = self.loss.calculate(
+                    output, batch_y, include_regularization=True
+                )
+                loss = data_loss + regularization_loss
+                predictions = self.output_layer_activation.predictions(output)
+                accuracy = self.accuracy.calculate(predictions, batch_y)
+                self.backward(output, batch_y)
+                self.optimizer.pre_update_params()
+                for layer in self.trainable_layers:
+                    self.optimizer.update_params(layer)
+                self.optimizer.post_update_params()
+                if not step % print_every or step == steps - 1:
+                    print(
+                        f"step: {step}, acc: {accuracy:.3f}, loss: {loss:.3f} (data_loss: "
+                        f"{data_loss:.3f}, reg_loss: {regularization_loss:.3f}), lr: "
+                        f"{self.optimizer.current_learning_rate}"
+                    )
+            data_loss, regularization_loss = self.loss.calculate_accumulated(
+                include_regularization=True
+            )
+            accuracy = self.accuracy.calculate_accumulated()
+            print(
+                f"training, acc: {accuracy:.3f}, loss: {data_loss + regularization_loss:.3f} "
+                f"(data_loss: {data_loss:.3f}, reg_loss: {regularization_loss:.3f}), lr: "
+                f"{self.optimizer.current_learning_rate}"
+            )
+            if validation_data is not None:
+                self.evaluate(*validation_data, batch_size=batch_size)
+        model._set_training(False)
+
+    def evaluate(self, X_val: Any, y_val: Any, *, batch_size: int | None = None) -> None:
+        """Print the loss and accuracy on (X_val, y_val), as the book's ``evaluate``."""
+        model = self._built("evaluate")
+        X_val, y_val = model._checked(X_val, y_val, "evaluate")
+        X_val = np.asarray(X_val, dtype=model.dtype)
+        self.accuracy.init(y_val)
+        self.loss.new_pass()
+        self.accuracy.new_pass()
+        for batch_X, batch_y in _batches(X_val, y_val, batch_size):
+            output = self.forward(batch_X, training=False)
+            self.loss.calculate(output, batch_y)
+            predictions = self.output_layer_activation.predictions(output)
+            self.accuracy.calculate(predictions, batch_y)
+        loss, accuracy = self.loss.calculate_accumulated(), self.accuracy.calculate_accumulated()
+        print(f"validation, acc: {accuracy:.3f}, loss: {loss:.3f}")
+
+    def predict(self, X: Any, *, batch_size: int | None = None) -> Any:
+        """The model's outputs for X, ``batch_size`` rows at a time."""
+        return self._built("predict").predict(X, batch_size=batch_size)
+
+    # --- parameters and files ---------------------------------------------------------------
+
+    def get_parameters(self) -> list[tuple[Any, Any]]:
+        """``(weights, biases)`` of each trainable layer."""
+        return [layer.get_parameters() for layer in self.trainable_layers]
+
+    def set_parameters(self, parameters: list[tuple[Any, Any]]) -> None:
+        """Give each trainable layer its ``(weights, biases)``."""
+        if len(parameters) != len(self.trainable_layers):
+            raise ArgumentError(
+                f"Model.set_parameters: {len(parameters)} parameter sets for "
+                f"{len(self.trainable_layers)} trainable layers"
+            )
+        for (weights, biases), layer in zip(parameters, self.trainable_layers, strict=True):
+            layer.set_parameters(weights, biases)
+
+    def save_parameters(self, path: str | os.PathLike[str]) -> None:
+        """Write the parameters to ``path`` as a NumPy ``.npz`` (the book pickles them)."""
+        from ._files import write_atomically
+
+        arrays = {
+            f"{index}.{name}": value
+            for index, (weights, biases) in enumerate(self.get_parameters())
+            for name, value in (("weights", weights), ("biases", biases))
+        }
+        write_atomically(path, lambda handle: np.savez(handle, **arrays))
+
+    def load_parameters(self, path: str | os.PathLike[str]) -> None:
+        """Read parameters written by ``save_parameters`` into the trainable layers."""
+        with np.load(Path(path), allow_pickle=False) as stored:
+            count = len(stored.files) // 2
+            self.set_parameters(
+                [(stored[f"{i}.weights"], stored[f"{i}.biases"]) for i in range(count)]
+            )
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the whole model with ``shapenn.save`` (a checked file, not a pickle)."""
+        model = self._built("save")
+        metric = next(
+            (to(self.accuracy) for kind, to, _ in _METRICS if isinstance(self.accuracy, kind)), None
+        )
+        model.metric = metric
+        try:
+            _save(model, path)
+        finally:
+            model.metric = None
+
+    @staticmethod
+    def load(path: str | os.PathLike[str]) -> "Model":
+        """A model written by ``save``, finalized and ready to evaluate and predict."""
+        loaded = _load(path)
+        book = Model()
+        for layer in loaded.layers:
+            book.add(layer)
+        accuracy: Any = Accuracy_Categorical(binary=isinstance(loaded.metric, BinaryAccuracy))
+        if isinstance(loaded.metric, RegressionAccuracy):
+            accuracy = Accuracy_Regression()
+            accuracy.precision = loaded.metric.precision
+        book.set(loss=loaded.loss, optimizer=loaded.optimizer, accuracy=accuracy)
+        book.finalize()
+        return book
+
+    def __repr__(self) -> str:
+        return "Model([" + ", ".join(map(repr, self.layers)) + "])"
+
+    def _repr_html_(self) -> str:
+        return _Model(self.layers)._repr_html_() if self.layers else "Model([])"
+
+
+def _batches(X: Any, y: Any, batch_size: int | None) -> Iterable[tuple[Any, Any]]:
+    """The book's batches: in order, the last one shorter."""
+    if batch_size is None:
+        yield X, y
+        return
+    for start in range(0, len(X), batch_size):
+        yield X[start : start + batch_size], y[start : start + batch_size]

@@ -1,0 +1,292 @@
+"""The fully connected layer: ``outputs = inputs @ weights + biases``, weights (in, out)."""
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from ..shapes import ArgumentError, Array2D, Floating, ShapeError, shapechecked
+from ..shapes._errors import nonnegative, positive
+from . import _init as init
+from ._init import torch_dtype as _torch_dtype
+from ._regularization import Regularized
+
+__all__ = ["Dense", "dense_backward", "dense_forward", "dense_parameter_gradients"]
+
+D = TypeVar("D", bound="Dense")
+
+
+@shapechecked(anchors=("weights", "biases"))
+def dense_forward(
+    inputs: Floating[Array2D, "batch in"],
+    weights: Floating[Array2D, "in out"],
+    biases: Floating[Array2D, "1 out"],
+) -> Floating[Array2D, "batch out"]:
+    """Affine map of a batch: ``outputs = inputs @ weights + biases``.
+
+    Shape:
+        inputs: (batch, in); weights: (in, out); biases: (1, out) → outputs: (batch, out).
+    """
+    outputs: Floating[Array2D, "batch out"] = inputs @ weights + biases
+    return outputs
+
+
+@shapechecked(anchors=("inputs", "weights"))
+def dense_backward(
+    dvalues: Floating[Array2D, "batch out"],
+    inputs: Floating[Array2D, "batch in"],
+    weights: Floating[Array2D, "in out"],
+) -> tuple[Floating[Array2D, "batch in"], Floating[Array2D, "in out"], Floating[Array2D, "1 out"]]:
+    """Gradients of ``inputs @ weights + biases`` given the gradient of its outputs.
+
+    ``dinputs = dvalues @ weightsᵀ``, ``dweights = inputsᵀ @ dvalues``,
+    ``dbiases = Σ_batch dvalues``.
+
+    Shape:
+        dvalues: (batch, out); inputs: (batch, in) from the forward pass; weights: (in, out)
+        → (dinputs: (batch, in), dweights: (in, out), dbiases: (1, out)).
+    """
+    dinputs: Floating[Array2D, "batch in"] = dvalues @ weights.T
+    dweights: Floating[Array2D, "in out"] = inputs.T @ dvalues
+    dbiases: Floating[Array2D, "1 out"] = dvalues.sum(axis=0, keepdims=True)
+    return dinputs, dweights, dbiases
+
+
+@shapechecked(anchors=("inputs", "weights"))
+def dense_parameter_gradients(
+    dvalues: Floating[Array2D, "batch out"],
+    inputs: Floating[Array2D, "batch in"],
+    weights: Floating[Array2D, "in out"],
+) -> tuple[Floating[Array2D, "in out"], Floating[Array2D, "1 out"]]:
+    """The parameter gradients alone — for a first layer, whose input gradient nobody needs.
+    (``weights`` is only read for its shape, which ties ``dvalues`` to the layer's ``out``.)
+
+    Shape:
+        dvalues: (batch, out); inputs: (batch, in); weights: (in, out)
+        → (dweights: (in, out), dbiases: (1, out)).
+    """
+    dweights: Floating[Array2D, "in out"] = inputs.T @ dvalues
+    dbiases: Floating[Array2D, "1 out"] = dvalues.sum(axis=0, keepdims=True)
+    return dweights, dbiases
+
+
+@shapechecked(anchors=("biases",))
+def _dense_parameters(
+    weights: Floating[Array2D, "in out"], biases: Floating[Array2D, "1 out"]
+) -> None:
+    """Check that hand-written weights and biases form one layer (biases bind ``out``)."""
+
+
+class Dense(Regularized):
+    """A fully connected layer, the book's ``Layer_Dense``.
+
+    Args:
+        n_inputs: size of each input sample (``in``).
+        n_neurons: number of neurons, the size of each output sample (``out``).
+        seed: seed or ``numpy.random.Generator`` for the initial weights; None draws fresh
+            entropy. NumPy's global random state is never used.
+        dtype: float32 (default) or float64. Inputs must have the same dtype.
+        weight_scale: standard deviation of the initial weights; the book's 0.01 by default
+            (its regression chapter uses 0.1).
+        weight_regularizer_l1, weight_regularizer_l2, bias_regularizer_l1, bias_regularizer_l2:
+            L1/L2 penalty factors (the book's), added to the loss by ``regularization_loss`` and
+            to ``dweights``/``dbiases`` by ``backward``.
+
+    Attributes:
+        weights: (in, out), initialised as ``weight_scale * N(0, 1)``, 0.01 like the book.
+        biases: (1, out), initialised to zeros.
+        dweights, dbiases: gradients of the last ``backward`` (zeros before the first), same
+            shapes as the parameters.
+
+    Shape:
+        forward: inputs (batch, in) → outputs (batch, out).
+        backward: dvalues (batch, out) → dinputs (batch, in), with the batch of the last forward.
+
+    The dims come from the annotations: ``weights`` declares ``in out``, ``forward`` declares
+    ``batch in → batch out``; the checks, the error words and ``Model.summary`` all read them.
+
+    Example::
+
+        >>> layer = Dense(2, 3, seed=0)
+        >>> layer
+        Dense(2 → 3)
+        >>> layer.forward(np.ones((5, 2), dtype=np.float32)).shape
+        (5, 3)
+    """
+
+    weights: Floating[Array2D, "in out"]
+    biases: Floating[Array2D, "1 out"]
+
+    def __init__(
+        self,
+        n_inputs: int,
+        n_neurons: int,
+        *,
+        seed: int | np.random.Generator | None = None,
+        dtype: npt.DTypeLike = np.float32,
+        weight_scale: float = 0.01,
+        weight_regularizer_l1: float = 0.0,
+        weight_regularizer_l2: float = 0.0,
+        bias_regularizer_l1: float = 0.0,
+        bias_regularizer_l2: float = 0.0,
+    ) -> None:
+        sizes = [positive("Dense", "n_inputs", n_inputs), positive("Dense", "n_neurons", n_neurons)]
+        self._set_regularizers(
+            weight_regularizer_l1, weight_regularizer_l2, bias_regularizer_l1, bias_regularizer_l2
+        )
+        float_dtype = init.float_dtype(dtype)
+        scale = nonnegative("Dense", "weight_scale", weight_scale)
+        rng = np.random.default_rng(seed)
+        self.weights = init.normal(sizes, scale, rng, float_dtype)
+        self.biases = init.zeros((1, sizes[1]), float_dtype)
+        # Gradients start at zero even when built to be loaded: they are read before backward.
+        self.dweights: Floating[Array2D, "in out"] = np.zeros(sizes, float_dtype)
+        self.dbiases: Floating[Array2D, "1 out"] = np.zeros((1, sizes[1]), float_dtype)
+
+    @classmethod
+    def from_arrays(
+        cls: type[D],
+        weights: npt.ArrayLike,
+        biases: npt.ArrayLike | None = None,
+        *,
+        dtype: Any = None,
+        weight_regularizer_l1: float = 0.0,
+        weight_regularizer_l2: float = 0.0,
+        bias_regularizer_l1: float = 0.0,
+        bias_regularizer_l2: float = 0.0,
+    ) -> D:
+        """Build a layer from hand-written weights of shape (in, out) and biases.
+
+        Python lists are accepted here (and only here, as the book writes them). Weights of
+        shape ``(in,)`` are a single neuron, ``(in, 1)``. Biases may be a scalar (one neuron),
+        ``(out,)`` or ``(1, out)``; None means zeros. The dtype is ``dtype`` if given, else the
+        weights' own floating dtype, else float32.
+
+        Raises:
+            ShapeError: if the arrays do not form a layer, e.g. weights written as
+                (neurons, inputs): "weights looks transposed: pass weights.T".
+        """
+        raw = _real("weights", weights)
+        own = raw.dtype if isinstance(weights, np.ndarray) and raw.dtype.kind == "f" else None
+        float_dtype = init.float_dtype(dtype if dtype is not None else own or np.float32)
+        w = _cast("weights", raw, float_dtype)
+        if w.ndim == 1:  # the book's single neuron: one weight per input
+            w = w.reshape(-1, 1)
+        b = (
+            np.zeros((1, w.shape[-1] if w.ndim else 0), float_dtype)
+            if biases is None
+            else _cast("biases", _real("biases", biases), float_dtype)
+        )
+        if b.ndim < 2:  # a scalar bias (one neuron) or one bias per neuron
+            b = b.reshape(1, -1)
+        try:
+            _dense_parameters(w, b)
+        except ShapeError as err:
+            raise err.located_at(f"{cls.__name__}.from_arrays").with_traceback(None) from None
+        with init.uninitialized():  # the weights are these arrays: draw none
+            layer = cls(
+                w.shape[0],
+                w.shape[1],
+                dtype=float_dtype,
+                weight_regularizer_l1=weight_regularizer_l1,
+                weight_regularizer_l2=weight_regularizer_l2,
+                bias_regularizer_l1=bias_regularizer_l1,
+                bias_regularizer_l2=bias_regularizer_l2,
+            )
+        layer.weights, layer.biases = w, b
+        layer.dweights, layer.dbiases = np.zeros_like(w), np.zeros_like(b)
+        return layer
+
+    @property
+    def n_inputs(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def n_neurons(self) -> int:
+        return int(self.weights.shape[1])
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.weights.dtype
+
+    def __repr__(self) -> str:
+        return f"Dense({self.n_inputs} → {self.n_neurons})"
+
+    def resized(self, dims: Mapping[str, int]) -> str:
+        """This layer's constructor call with dims ``in``/``out`` changed, for error hints."""
+        return f"Dense({dims.get('in', self.n_inputs)}, {dims.get('out', self.n_neurons)})"
+
+    def export_onnx(self, graph: Any, inputs: str) -> str:
+        # ONNX's Gemm takes the weights as shapenn keeps them, (in, out).
+        weights = graph.constant("weights", self.weights)
+        biases = graph.constant("biases", self.biases.reshape(-1))
+        return str(graph.add("Gemm", [inputs, weights, biases]))
+
+    def export_torch(self, torch: Any) -> Any:
+        # nn.Linear keeps (out, in): the transpose of shapenn's.
+        linear = torch.nn.Linear(self.n_inputs, self.n_neurons, dtype=_torch_dtype(torch, self))
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(self.weights.T.copy()))
+            linear.bias.copy_(torch.from_numpy(self.biases.reshape(-1).copy()))
+        return linear
+
+    def forward(self, inputs: Floating[Array2D, "batch in"]) -> Floating[Array2D, "batch out"]:
+        """Compute ``inputs @ weights + biases`` and remember ``inputs`` for ``backward``.
+
+        Shape: inputs (batch, in) → (batch, out)
+        """
+        output = dense_forward(inputs, self.weights, self.biases)
+        self.inputs = inputs
+        self.output = output
+        return output
+
+    def backward(self, dvalues: Floating[Array2D, "batch out"]) -> Floating[Array2D, "batch in"]:
+        """Store ``dweights`` and ``dbiases``; return the gradient for the previous layer.
+
+        Shape: dvalues (batch, out) → (batch, in)
+        """
+        dinputs, dweights, dbiases = dense_backward(dvalues, self.inputs, self.weights)
+        self.dweights = dweights
+        self.dbiases = dbiases
+        self._regularize()
+        self.dinputs = dinputs
+        return dinputs
+
+    def backward_parameters(self, dvalues: Floating[Array2D, "batch out"]) -> None:
+        """``backward`` without the input gradient, which nobody needs for a first layer:
+        a (batch, out) × (out, in) product saved. ``dinputs`` is left as it was.
+
+        Shape: dvalues (batch, out)
+        """
+        dweights, dbiases = dense_parameter_gradients(dvalues, self.inputs, self.weights)
+        self.dweights = dweights
+        self.dbiases = dbiases
+        self._regularize()
+
+
+def _real(name: str, values: npt.ArrayLike) -> npt.NDArray[Any]:
+    """``values`` as a real-valued array: complex numbers would lose their imaginary part,
+    booleans and strings are not weights."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "iuf":
+        raise ArgumentError(
+            f"Dense.from_arrays: `{name}` must hold real numbers, got dtype {array.dtype}"
+            + (
+                ": complex values would lose their imaginary part"
+                if array.dtype.kind == "c"
+                else ""
+            )
+        )
+    return array
+
+
+def _cast(name: str, array: npt.NDArray[Any], dtype: np.dtype[Any]) -> npt.NDArray[Any]:
+    """``array`` in ``dtype``, refusing values that are not finite there."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = array.astype(dtype)
+    if not np.isfinite(cast).all():
+        raise ArgumentError(
+            f"Dense.from_arrays: `{name}` has values that are not finite in {dtype}"
+        )
+    return cast

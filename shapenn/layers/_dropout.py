@@ -1,0 +1,103 @@
+"""Inverted dropout: in training, zero a fraction ``rate`` of the values and scale the rest."""
+
+from typing import Any
+
+import numpy as np
+
+from .._registry import JSONValue
+from ..shapes import ArgumentError, ArrayND, Floating, shapechecked
+from ._activations import Batch, identity_backward, identity_forward
+from ._layer import Layer
+
+__all__ = ["Dropout", "dropout_backward", "dropout_forward"]
+
+
+@shapechecked
+def dropout_forward(
+    inputs: Floating[ArrayND, "*shape"], rate: float, rng: np.random.Generator
+) -> tuple[Floating[ArrayND, "*shape"], Floating[ArrayND, "*shape"]]:
+    """Keep each value with probability ``1 − rate`` and scale it by ``1 / (1 − rate)``.
+
+    Returns the outputs ``inputs · mask`` and the mask (0 or ``1 / (1 − rate)``).
+
+    Shape:
+        inputs: any shape → (outputs, mask): the same shape each.
+    """
+    keep = 1.0 - rate
+    draws = rng.random(inputs.shape, dtype=inputs.dtype)
+    mask: Floating[ArrayND, "*shape"] = (draws < keep) / np.asarray(keep, inputs.dtype)
+    return inputs * mask, mask
+
+
+@shapechecked(anchors=("mask",))
+def dropout_backward(
+    dvalues: Floating[ArrayND, "*shape"], mask: Floating[ArrayND, "*shape"]
+) -> Floating[ArrayND, "*shape"]:
+    """``dvalues · mask``: the gradient flows only where the value was kept.
+
+    Shape:
+        dvalues, mask: one shape → the same shape.
+    """
+    dinputs: Floating[ArrayND, "*shape"] = dvalues * mask
+    return dinputs
+
+
+class Dropout(Layer):
+    """Inverted dropout, the book's ``Layer_Dropout``; active only while ``training`` is True.
+
+    Args:
+        rate: fraction of values dropped, in [0, 1).
+        seed: seed or ``numpy.random.Generator`` for the masks.
+
+    Shape:
+        forward: (batch, *features) → the same shape; backward likewise.
+    """
+
+    def __init__(self, rate: float, *, seed: int | np.random.Generator | None = None) -> None:
+        if not (isinstance(rate, int | float | np.floating) and 0.0 <= rate < 1.0):
+            raise ArgumentError(f"Dropout: rate must be in [0, 1), got {rate!r}")
+        self.rate: float = float(rate)
+        self.rng: np.random.Generator = np.random.default_rng(seed)
+        self.mask: Batch | None = None
+
+    def __repr__(self) -> str:
+        return f"Dropout({self.rate:g})"
+
+    def forward(self, inputs: Batch) -> Batch:
+        """Drop values in training; pass ``inputs`` through unchanged otherwise.
+
+        Shape: inputs (batch, *features) → (batch, *features)
+        """
+        if self.training and self.rate:
+            output, mask = dropout_forward(inputs, self.rate, self.rng)
+        else:
+            output, mask = identity_forward(inputs), None
+        self.inputs = inputs
+        self.output = output
+        self.mask = mask
+        return output
+
+    def backward(self, dvalues: Batch) -> Batch:
+        """The gradient where values were kept (all of it outside training).
+
+        Shape: dvalues (batch, *features) → (batch, *features)
+        """
+        if self.mask is None:  # not in training: the identity
+            dinputs = identity_backward(dvalues, self.inputs)
+        else:
+            dinputs = dropout_backward(dvalues, self.mask)
+        self.dinputs = dinputs
+        return dinputs
+
+    def export_onnx(self, graph: Any, inputs: str) -> str:
+        return inputs  # inference keeps every value: nothing to compute
+
+    def export_torch(self, torch: Any) -> Any:
+        return torch.nn.Dropout(p=self.rate)  # kept: training may go on in PyTorch
+
+    def get_state(self) -> dict[str, JSONValue]:
+        """The random generator's state, so resumed training draws the same masks."""
+        return {"rng": dict(self.rng.bit_generator.state)}
+
+    def set_state(self, state: dict[str, JSONValue]) -> None:
+        self.rng.bit_generator.state = state["rng"]

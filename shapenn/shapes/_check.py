@@ -1,0 +1,563 @@
+"""Run-time shape checks: `shapechecked` for functions, `check_methods` for a class's methods.
+
+A check binds every dim of a call — arguments and return value — and fails on the first that
+does not fit. The verdict is jaxtyping's (dims) and beartype's (types), run through their
+public APIs inside one ``jaxtyped("context")``; the words are the dim model's (`_explain`).
+
+**Layer-scoped dims.** For a class such as a layer, the dims of its parameters (class
+annotations like ``scale: Float[Array2D, "1 n"]``) and of its config (``stride_h: Dim``) are
+bound before its methods' arguments, so ``forward(inputs: Float[Array2D, "batch n"])`` is tied
+to ``self.scale`` without the author passing it anywhere. ``forward`` opens a scope: the dims
+its arguments bound (``batch``) hold for ``backward`` and ``backward_*`` after it.
+
+**The cache.** What a check decides depends only on the types, shapes and dtypes involved, so
+a call whose *signature* (those, for every argument, parameter and config dim) has passed
+before passes again — except its return value, which can depend on values. A hit therefore
+compares the return value's signature with the one stored for that call signature: one tuple
+and one comparison, and the full check runs again whenever they differ. A failing call is
+never stored, so every bad call gets the full check and its error.
+
+**On and off.** ``checks(False)`` turns checking off in the current thread or asyncio task
+only (a ContextVar); ``SHAPENN_CHECKS=0`` turns it off by default.
+"""
+
+import functools
+import inspect
+import itertools
+import os
+import typing
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Annotated, Any, NamedTuple, ParamSpec, TypeAlias, TypeVar, overload
+
+import numpy as np
+from beartype import BeartypeConf
+from beartype.door import die_if_unbearable
+from beartype.roar import BeartypeDoorHintViolation
+from jaxtyping import jaxtyped
+
+from ._dims import (
+    Bindings,
+    Bound,
+    Expr,
+    is_array_hint,
+    render_spec,
+    seed_jaxtyping,
+    specs_of,
+    without_jaxtyped,
+)
+from ._errors import ArgumentError, LabelError, NotReadyError, ShapeError
+from ._explain import (
+    Item,
+    array_rule_error,
+    bind_all,
+    describe,
+    dtype_error,
+    empty_output_error,
+    explain,
+    explain_return,
+)
+
+__all__ = [
+    "CacheInfo",
+    "ClassSpec",
+    "Dim",
+    "cache_info",
+    "check_methods",
+    "checks",
+    "checks_enabled",
+    "class_spec",
+    "shapechecked",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class _DimMarker:
+    def __repr__(self) -> str:
+        return "Dim"
+
+
+#: An int attribute that is also a dim: ``stride_h: Dim`` binds the dim ``stride_h`` to the
+#: attribute's value in every checked method of the class, so annotations can compute with it
+#: (``"(h+pad_h-kh)//stride_h+1"``). To type checkers it is an int.
+Dim: TypeAlias = Annotated[int, _DimMarker()]
+
+_CONF = BeartypeConf(is_pep484_tower=True)  # an int is a fine float, as PEP 484 says
+_PLAIN = (bool, int, float, str, np.generic, np.random.Generator)
+_ndarray = np.ndarray
+_SCALARS = frozenset({int, float, bool, str, type(None)})
+_KEPT = 256  # signatures kept per callable; a training run uses a handful
+
+_ENABLED: ContextVar[bool] = ContextVar(
+    "shapenn_checks",
+    default=os.environ.get("SHAPENN_CHECKS", "1").strip().lower() not in {"0", "false", "off"},
+)
+
+
+def checks_enabled() -> bool:
+    """Whether shape checks run here (on unless ``SHAPENN_CHECKS=0`` or in ``checks(False)``)."""
+    return _ENABLED.get()
+
+
+@contextmanager
+def checks(enabled: bool) -> Iterator[None]:
+    """Turn shape checking on or off inside a ``with`` block, for this thread or asyncio task
+    only; the previous setting comes back at the end of the block.
+
+    Checks are on by default; turn them off only for code already known to be shape-correct.
+    """
+    token = _ENABLED.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _ENABLED.reset(token)
+
+
+# --- signatures and the cache ----------------------------------------------------------------
+
+
+def _signature(value: Any) -> Any:
+    """What a check decides from: shape and dtype of an array (and its type, for a subclass);
+    the type of a plain value. None for a value whose contents matter (a list): such calls are
+    always checked in full."""
+    kind = type(value)
+    if kind is _ndarray:  # the common cases first: this runs on every checked call
+        return (value.shape, value.dtype)
+    if kind in _SCALARS:
+        return kind
+    if isinstance(value, np.ndarray):
+        return (type(value), value.shape, value.dtype)
+    if value is None or isinstance(value, _PLAIN):
+        return type(value)
+    if type(value) is tuple:
+        parts = tuple(map(_signature, value))
+        return None if None in parts else (tuple, parts)
+    return None
+
+
+def _extend(parts: list[Any], args: Sequence[Any], kwargs: dict[str, Any]) -> bool:
+    """Append the signatures of a call's arguments to ``parts``; False if one has none.
+
+    This runs on every checked call, hence the inlined common case.
+    """
+    complete = True
+    for value in args:
+        kind = type(value)
+        if kind is _ndarray:
+            parts.append((value.shape, value.dtype))
+        elif kind in _SCALARS:
+            parts.append(kind)
+        else:
+            parts.append(sig := _signature(value))
+            complete = complete and sig is not None
+    if kwargs:
+        parts.append(tuple(kwargs))
+        for value in kwargs.values():
+            parts.append(sig := _signature(value))
+            complete = complete and sig is not None
+    return complete
+
+
+class CacheInfo(NamedTuple):
+    """Counts of one checked callable's cache, or of all of them together."""
+
+    hits: int
+    misses: int
+    size: int
+    maxsize: int
+
+
+_NEVER = object()  # a stored return signature that never matches: check the return each time
+
+
+@dataclass
+class _Entry:
+    returns: Any
+    bindings: Bindings
+    token: int
+
+
+_tokens = itertools.count(1)
+_checkers: "weakref.WeakSet[_Checker]" = weakref.WeakSet()
+
+
+def cache_info(fn: Callable[..., Any] | None = None) -> CacheInfo:
+    """Hits, misses and size of the signature cache of ``fn`` (a checked function or method),
+    or of every checked callable when ``fn`` is None."""
+    if fn is not None:
+        checker = getattr(fn, "__shapenn_checker__", None)
+        if not isinstance(checker, _Checker):
+            raise ArgumentError(f"{fn!r} is not shape-checked")
+        return checker.info()
+    infos = [c.info() for c in list(_checkers)]
+    return CacheInfo(*(sum(i[k] for i in infos) for k in range(4)))
+
+
+# --- class specs: parameters and config dims --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassSpec:
+    """What a class declares in its annotations: parameters (array attributes, with their
+    jaxtyping hints) and config dims (``Dim`` attributes)."""
+
+    params: tuple[tuple[str, Any], ...]
+    dims: tuple[str, ...]
+    param_names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "param_names", tuple(name for name, _ in self.params))
+
+
+def _hints(obj: Any) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(obj, include_extras=True)
+    except Exception:
+        return dict(inspect.get_annotations(obj))
+
+
+def class_spec(cls: type) -> ClassSpec:
+    """Read a class's parameters and config dims from its (and its bases') annotations."""
+    params, dims = [], []
+    for name, hint in _hints(cls).items():
+        if typing.get_origin(hint) is typing.ClassVar:
+            continue
+        if typing.get_origin(hint) is Annotated and any(
+            isinstance(m, _DimMarker) for m in hint.__metadata__
+        ):
+            dims.append(name)
+        elif is_array_hint(hint):
+            params.append((name, hint))
+    return ClassSpec(tuple(params), tuple(dims))
+
+
+# --- the checker -------------------------------------------------------------------------------
+
+_FORWARD, _CONTINUE, _ALONE = "forward", "continue", "alone"
+_SCOPE = "_shapenn_scope"
+_UNCHECKED = _Entry(_NEVER, {}, 0)  # the scope of a forward that ran with checks off
+
+
+class _Checker:
+    """The check of one function or method: its annotations, read once, and its cache."""
+
+    def __init__(self, fn: Callable[..., Any], *, anchors: Sequence[str], method: bool) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.qualname = fn.__qualname__
+        self.signature = inspect.signature(fn)
+        hints = _hints(fn)
+        names = list(self.signature.parameters)[1 if method else 0 :]
+        kinds = inspect.Parameter
+        self.arguments = [
+            name
+            for name in names
+            if self.signature.parameters[name].kind not in (kinds.VAR_POSITIONAL, kinds.VAR_KEYWORD)
+        ]
+        self.hints = {name: hints.get(name) for name in self.arguments}
+        self.returns = hints.get("return")
+        # Whether a return size is computed from the arguments' dims (``(h-kh)//stride+1``),
+        # so that an input too small for it is refused before the function runs.
+        self.derives = any(
+            isinstance(dim, Expr) for spec in specs_of(self.returns) for dim in spec.dims
+        )
+        self.anchors = [a for a in anchors if a in self.arguments]
+        self.order = [*self.anchors, *(a for a in self.arguments if a not in self.anchors)]
+        self.method = method
+        self.mode = _ALONE
+        if method and self.name == "forward":
+            self.mode = _FORWARD
+        elif method and (self.name == "backward" or self.name.startswith("backward_")):
+            self.mode = _CONTINUE
+        self.cache: dict[Any, _Entry] = {}
+        self.hits = self.misses = 0
+        _checkers.add(self)
+
+    def info(self) -> CacheInfo:
+        return CacheInfo(self.hits, self.misses, len(self.cache), _KEPT)
+
+    def is_checked(self) -> bool:
+        """Whether the callable has anything to check (an annotated array, here or in self)."""
+        hints = [*self.hints.values(), self.returns]
+        return any(specs_of(h) for h in hints if h is not None)
+
+    # The full check: jaxtyping + beartype decide; the dim model explains a failure.
+    def full(
+        self,
+        where: str,
+        items: list[Item],
+        prebound: Bindings,
+        call: Callable[[], Any],
+    ) -> tuple[Any, _Entry]:
+        self.misses += 1
+        refused = array_rule_error(
+            where, items, empty_axes=self.method, empty_batch=self.method and self.mode is _ALONE
+        )
+        if refused is not None:
+            raise refused
+        with jaxtyped("context"):
+            seed_jaxtyping(prebound)
+            for item in items:
+                if item.hint is None:
+                    continue
+                try:
+                    die_if_unbearable(item.value, item.hint, conf=_CONF)
+                except BeartypeDoorHintViolation as violation:
+                    raise explain(where, items, prebound, str(violation)) from None
+            mixed = _mixed_dtypes(items)
+            if mixed is not None:
+                raise dtype_error(where, *mixed)
+            if self.derives:
+                empty = _empty_output(where, items, prebound, self.returns)
+                if empty is not None:
+                    raise empty
+            result = call()
+            if self.returns is not None:
+                try:
+                    die_if_unbearable(result, self.returns, conf=_CONF)
+                except BeartypeDoorHintViolation as violation:
+                    bindings = bind_all(items, prebound)
+                    error = explain_return(where, self.returns, result, bindings, str(violation))
+                    raise error from None
+        bindings = bind_all([*items, Item("return value", self.returns, result)], prebound)
+        return result, _Entry(_signature(result), bindings, next(_tokens))
+
+    def first(
+        self, key: Any, items: list[Item], prebound: Bindings, call: Callable[[], Any]
+    ) -> Any:
+        """The full check of a call not seen before; its signature is stored if it passes."""
+        result, entry = self.full(self.qualname, items, prebound, call)
+        self.store(key, entry)
+        return result
+
+    def store(self, key: Any, entry: _Entry) -> None:
+        if key is None:
+            return
+        if len(self.cache) >= _KEPT:
+            self.cache.clear()
+        self.cache[key] = entry
+
+
+def _empty_output(
+    where: str, items: Sequence[Item], prebound: Bindings, returns: Any
+) -> ShapeError | None:
+    """The error for arrays too small for the function: an output axis computed from their
+    dims would be below 1. It blames the first array that is not an anchor."""
+    arrays = [item for item in items if specs_of(item.hint)]
+    if not arrays:
+        return None
+    blamed = next((item for item in arrays if not item.anchor), arrays[0])
+    bindings = bind_all(items, prebound)
+    spec = specs_of(blamed.hint)[0]
+    before = bind_all([item for item in items if item is not blamed], prebound)
+    expected = " ".join(filter(None, [spec.family_words, render_spec(spec, before)]))
+    return empty_output_error(where, blamed, expected, describe(blamed.value), returns, bindings)
+
+
+def _mixed_dtypes(items: Sequence[Item]) -> tuple[Item, Item] | None:
+    """The first floating-point array whose dtype differs from an earlier one's, if any.
+
+    jaxtyping has no dtype variables, and a float64 input to float32 weights would make NumPy
+    upcast the whole model without a word.
+    """
+    first: Item | None = None
+    for item in items:
+        value = item.value
+        if not (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+            continue
+        # Only arrays declared floating-point: targets declared Real are cast by their user.
+        if not any(s.family in ("Float", "Floating") for s in specs_of(item.hint)):
+            continue
+        if first is None:
+            first = item
+        elif value.dtype != first.value.dtype:
+            return item, first
+    return None
+
+
+@overload
+def shapechecked(fn: Callable[P, R], /) -> Callable[P, R]: ...
+@overload
+def shapechecked(*, anchors: Sequence[str] = ()) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+def shapechecked(
+    fn: Callable[P, R] | None = None, /, *, anchors: Sequence[str] = ()
+) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
+    """Check a function's array annotations at every call, raising `ShapeError` on a mismatch.
+
+    Dims named in one call — arguments and return value — must agree, as in jaxtyping; all
+    floating-point arrays passed in one call must share one dtype, so a float64 array never
+    silently upcasts a float32 model.
+
+    Args:
+        fn: the function to check.
+        anchors: the arguments trusted to be right (e.g. a layer's own ``weights``). Dims are
+            bound from these first, so an error blames the other argument: "`in` is 3 here but
+            4 in `weights`", not the reverse.
+
+    Example::
+
+        @shapechecked(anchors=("weights",))
+        def project(inputs: Float[Array2D, "batch in"], weights: Float[Array2D, "in out"]
+                    ) -> Float[Array2D, "batch out"]:
+            return inputs @ weights
+    """
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        fn = without_jaxtyped(fn)
+        checker = _Checker(fn, anchors=anchors, method=False)
+        cache = checker.cache
+        hints, order = checker.hints, checker.order
+
+        @functools.wraps(fn)
+        def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+            __tracebackhide__ = True  # pytest: the caller's line is what matters
+            if not _ENABLED.get():
+                return fn(*args, **kwargs)
+            try:
+                parts: list[Any] = []
+                key = tuple(parts) if _extend(parts, args, kwargs) else None
+                entry = cache.get(key)
+                if entry is None:
+                    first: R = checker.first(
+                        key, _items(args, kwargs), {}, lambda: fn(*args, **kwargs)
+                    )
+                    return first
+                result = fn(*args, **kwargs)
+                returned = (
+                    (result.shape, result.dtype)  # type: ignore[attr-defined]
+                    if type(result) is _ndarray
+                    else _signature(result)
+                )
+                if returned == entry.returns:
+                    checker.hits += 1
+                    return result
+                # The same arguments gave another kind of result: check it, never call twice.
+                checker.first(key, _items(args, kwargs), {}, lambda: result)
+                return result
+            except ShapeError as err:
+                raise err.with_traceback(None) from None
+
+        def _items(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Item]:
+            values = checker.signature.bind(*args, **kwargs).arguments
+            return [Item(n, hints[n], values.get(n), n in anchors) for n in order]
+
+        checked.__shapenn_checker__ = checker  # type: ignore[attr-defined]
+        return checked
+
+    return decorate if fn is None else decorate(fn)
+
+
+def _not_called(owner: object, name: str) -> NotReadyError:
+    return NotReadyError(
+        f"{owner!r}.{name} called before forward: call forward(inputs) first, "
+        "so the layer has the inputs its gradient depends on"
+    )
+
+
+def _checked_method(
+    fn: Callable[..., Any], *, scoped: bool, anchors: Sequence[str]
+) -> Callable[..., Any] | None:
+    """``fn`` wrapped to check its annotations against its object's parameters and config."""
+    fn = without_jaxtyped(fn)
+    checker = _Checker(fn, anchors=anchors, method=True)
+    if not scoped:
+        checker.mode = _ALONE
+    if not checker.is_checked():
+        return None
+    cache, hints, arguments, order = checker.cache, checker.hints, checker.arguments, checker.order
+    mode, name = checker.mode, checker.name
+
+    def first(self: Any, key: Any, scope: _Entry | None, args: Any, kwargs: Any, call: Any) -> Any:
+        """The full check of a call not seen before, with the object's parameters, config
+        dims and (for backward) the last forward's dims bound first."""
+        spec: ClassSpec = type(self).__shapenn_spec__
+        values = checker.signature.bind(self, *args, **kwargs).arguments
+        items = [Item(f"self.{p}", hint, getattr(self, p, None), True) for p, hint in spec.params]
+        items += [Item(a, hints[a], values.get(a), a in anchors) for a in order]
+        prebound: Bindings = {}
+        for dim in spec.dims:
+            value = getattr(self, dim, None)
+            if isinstance(value, int):
+                prebound[dim] = Bound(value, f"self.{dim}", config=True)
+        if scope is not None:
+            for dim, bound in scope.bindings.items():
+                prebound.setdefault(dim, bound)
+        result, entry = checker.full(f"{self!r}.{name}", items, prebound, call)
+        if mode is _FORWARD:
+            # What the arguments bound (batch, …) holds for backward: keep only those.
+            entry.bindings = {
+                dim: Bound(b.size, f"the last forward's `{b.source}`")
+                for dim, b in entry.bindings.items()
+                if b.source in arguments
+            }
+            self.__dict__[_SCOPE] = entry
+        checker.store(key, entry)
+        return result
+
+    @functools.wraps(fn)
+    def checked(self: Any, /, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True  # pytest: the caller's line is what matters
+        try:
+            if not _ENABLED.get():
+                if mode is _FORWARD:
+                    self.__dict__[_SCOPE] = _UNCHECKED
+                return fn(self, *args, **kwargs)
+            cls = type(self)
+            scope: _Entry | None = None
+            token = 0
+            if mode is _CONTINUE:
+                scope = self.__dict__.get(_SCOPE)
+                if scope is None:
+                    raise _not_called(self, name)
+                token = scope.token
+            spec: ClassSpec = cls.__shapenn_spec__
+            parts: list[Any] = [cls, token, *[getattr(self, d, None) for d in spec.dims]]
+            params = [getattr(self, p, None) for p in spec.param_names]
+            complete = _extend(parts, params, {}) and _extend(parts, args, kwargs)
+            key = tuple(parts) if complete else None
+            entry = cache.get(key)
+            if entry is None:
+                return first(self, key, scope, args, kwargs, lambda: fn(self, *args, **kwargs))
+            result = fn(self, *args, **kwargs)
+            returned = (
+                (result.shape, result.dtype) if type(result) is _ndarray else _signature(result)
+            )
+            if returned != entry.returns:
+                # The same arguments gave another kind of result: check it, never call twice.
+                return first(self, key, scope, args, kwargs, lambda: result)
+            checker.hits += 1
+            if mode is _FORWARD:
+                self.__dict__[_SCOPE] = entry
+            return result
+        except ShapeError as err:
+            if not err.report.located:
+                err = err.located_at(f"{self!r}.{name}")
+            raise err.with_traceback(None) from None
+        except LabelError as err:
+            if err.where is None:
+                err = err.located_at(f"{self!r}.{name}")
+            raise err.with_traceback(None) from None
+
+    checked.__shapenn_checker__ = checker  # type: ignore[attr-defined]
+    return checked
+
+
+def check_methods(cls: type, *, scoped: bool = True, anchors: Sequence[str] = ()) -> None:
+    """Read ``cls``'s parameters and config dims, and check every public method it defines
+    that has an array annotation. Called for each subclass of `shapenn.Layer` (scoped: the
+    dims ``forward`` binds hold for ``backward``), ``Loss`` and ``Accuracy`` (not scoped;
+    their predictions are the ``anchors``, trusted over the targets)."""
+    cls.__shapenn_spec__ = class_spec(cls)  # type: ignore[attr-defined]
+    for name, member in list(vars(cls).items()):
+        if name.startswith("_") or not inspect.isfunction(member):
+            continue
+        if getattr(member, "__shapenn_checker__", None) is not None:
+            continue  # already checked (a method shared with a base class)
+        checked = _checked_method(member, scoped=scoped, anchors=anchors)
+        if checked is not None:
+            setattr(cls, name, checked)

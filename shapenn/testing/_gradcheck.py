@@ -1,0 +1,190 @@
+"""Finite-difference check of every parameter's gradient, for layers and models.
+
+For people writing their own layers: if ``backward`` is right, the gradient it stores for each
+parameter ``name`` (as ``d<name>``) matches central differences of the loss,
+``(L(θ + ε) − L(θ − ε)) / 2ε``, computed in float64 on a copy of the layer or model.
+"""
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .._model import Model
+from ..layers import Layer
+from ..shapes import ArgumentError, ShapennError
+
+__all__ = ["GradcheckError", "GradcheckResult", "gradcheck"]
+
+
+class GradcheckError(ShapennError, AssertionError):
+    """An analytic gradient disagrees with finite differences."""
+
+
+GradcheckError.__module__ = "shapenn"  # shown as shapenn.GradcheckError, where it is imported
+
+
+@dataclass(frozen=True)
+class GradcheckResult:
+    """The largest error of each checked gradient, relative to that gradient's largest entry.
+
+    Attributes:
+        errors: ``"layers[0].weights"`` (or ``"weights"`` for a layer, ``"inputs"`` for the
+            layer's input gradient) → max |analytic − numeric| / max(|analytic|, |numeric|,
+            1e-4); the floor keeps near-zero gradients, where round-off dominates, from
+            failing.
+        tolerance: the largest error accepted.
+    """
+
+    errors: dict[str, float]
+    tolerance: float
+
+    @property
+    def ok(self) -> bool:
+        return all(error <= self.tolerance for error in self.errors.values())
+
+    @property
+    def max_error(self) -> float:
+        return max(self.errors.values(), default=0.0)
+
+    def __str__(self) -> str:
+        """A table: each gradient, its error, the tolerance and the verdict."""
+        width = max([len(name) for name in self.errors] + [len("gradient")])
+        rows = [f"  {'gradient'.ljust(width)}  error     tolerance  verdict"]
+        rows += [
+            f"  {name.ljust(width)}  {error:.2e}  {self.tolerance:.2e}   "
+            f"{'ok' if error <= self.tolerance else 'FAIL'}"
+            for name, error in self.errors.items()
+        ]
+        return "\n".join(rows)
+
+
+def _to_float64(layers: list[Layer]) -> None:
+    for layer in layers:
+        layer.training = False  # dropout off: the objective must be deterministic
+        for parameter in layer.parameters():
+            # C order: finite differences perturb a flat view, which must not be a copy.
+            value = np.ascontiguousarray(parameter.value, dtype=np.float64)
+            setattr(layer, parameter.name, value)
+
+
+FLOOR = 1e-4  # gradients smaller than this are compared absolutely: round-off dominates them
+
+
+def _relative(analytic: npt.NDArray[Any], numeric: npt.NDArray[Any]) -> float:
+    scale = max(float(np.abs(analytic).max(initial=0)), float(np.abs(numeric).max(initial=0)))
+    return float(np.abs(analytic - numeric).max(initial=0)) / max(scale, FLOOR)
+
+
+def _numeric(
+    objective: Any, array: npt.NDArray[np.float64], entries: npt.NDArray[np.intp], eps: float
+) -> npt.NDArray[np.float64]:
+    flat = array.reshape(-1)  # a view: perturbing it perturbs the parameter in place
+    result = np.zeros(len(entries))
+    for k, i in enumerate(entries):
+        saved = flat[i]
+        flat[i] = saved + eps
+        plus = objective()
+        flat[i] = saved - eps
+        minus = objective()
+        flat[i] = saved
+        result[k] = (plus - minus) / (2 * eps)
+    return result
+
+
+def gradcheck(
+    target: Model | Layer,
+    X: npt.ArrayLike,
+    y: npt.ArrayLike | None = None,
+    *,
+    eps: float = 1e-5,
+    tolerance: float = 1e-6,
+    max_entries: int | None = 200,
+    seed: int = 0,
+    raise_on_failure: bool = True,
+) -> GradcheckResult:
+    """Compare every parameter gradient of ``target`` with central finite differences.
+
+    A copy of ``target`` is made and cast to float64; the original is not touched.
+
+    * For a Model, the objective is its loss (data + regularization) on (X, y).
+    * For a Layer, ``y`` is not used: the objective is ``Σ output · G`` for a fixed random
+      ``G``, so ``backward(G)`` must give every ``d<name>`` and ``dinputs``.
+
+    Args:
+        target: a Model (with a loss set) or a Layer with parameters.
+        X: inputs (batch, features); y: targets for a Model.
+        eps: the finite-difference step.
+        tolerance: the largest accepted error (relative to each gradient's largest entry).
+        max_entries: check at most this many randomly chosen entries per array (None: all).
+        seed: for ``G`` and the choice of entries.
+        raise_on_failure: raise GradcheckError if any gradient is off.
+
+    Returns:
+        GradcheckResult with the error of each parameter's gradient.
+
+    Example::
+
+        result = gradcheck(Dense(3, 2, seed=0), np.random.default_rng(0).normal(size=(4, 3)))
+        assert result.ok
+    """
+    __tracebackhide__ = True  # pytest: a failure shows the caller's line and the table
+    rng = np.random.default_rng(seed)
+    raw = np.asarray(X)
+    if raw.dtype.kind not in "iuf":
+        raise ArgumentError(f"gradcheck: X must hold real numbers, got dtype {raw.dtype}")
+    inputs = np.array(raw, dtype=np.float64, order="C")
+    checked: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
+
+    if isinstance(target, Model):
+        model = copy.deepcopy(target)
+        _to_float64(model.layers)
+        if model.loss is None:
+            raise ArgumentError("gradcheck: the model has no loss; call model.set(loss=...)")
+        loss = model.loss
+        targets = np.asarray(y)
+        targets = targets if targets.dtype.kind in "iu" else targets.astype(np.float64)
+
+        def objective() -> float:
+            return loss.calculate(model.forward(inputs), targets) + model.regularization_loss()
+
+        model.backward(model.forward(inputs), targets)
+        named = [
+            (f"layers[{i}].{p.name}", p)
+            for i, layer in enumerate(model.layers)
+            for p in layer.parameters()
+        ]
+    else:
+        layer = copy.deepcopy(target)
+        _to_float64([layer])
+        weights = rng.standard_normal(np.shape(layer.forward(inputs)))
+
+        def objective() -> float:
+            return float((layer.forward(inputs) * weights).sum()) + layer.regularization_loss()
+
+        layer.forward(inputs)
+        layer.backward(weights)
+        named = [(p.name, p) for p in layer.parameters()]
+        checked["inputs"] = (np.asarray(layer.dinputs), inputs)
+
+    for label, parameter in named:
+        checked[label] = (np.array(parameter.grad, dtype=np.float64), parameter.value)
+
+    errors = {}
+    for label, (analytic, array) in checked.items():
+        entries = np.arange(array.size)
+        if max_entries is not None and array.size > max_entries:
+            entries = rng.choice(array.size, size=max_entries, replace=False)
+        numeric = _numeric(objective, array, entries, eps)
+        errors[label] = _relative(analytic.reshape(-1)[entries], numeric)
+    result = GradcheckResult(errors, tolerance)
+    if raise_on_failure and not result.ok:
+        failed = sum(error > tolerance for error in errors.values())
+        noun = "gradient" if len(errors) == 1 else "gradients"
+        verb = "disagrees" if failed == 1 else "disagree"
+        raise GradcheckError(
+            f"{failed} of {len(errors)} {noun} {verb} with finite differences:\n{result}"
+        ).with_traceback(None) from None
+    return result
