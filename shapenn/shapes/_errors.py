@@ -28,7 +28,7 @@ import traceback
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Self, TypeVar
 
 __all__ = [
     "ArgumentError",
@@ -46,7 +46,6 @@ __all__ = [
 
 P = ParamSpec("P")
 R = TypeVar("R")
-_E = TypeVar("_E", bound="ShapennError")
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _hook_lock = threading.Lock()
@@ -105,7 +104,7 @@ class ShapennError(Exception):
     Shown short everywhere: the message and the line of the caller's that raised it.
     """
 
-    def __new__(cls: type[_E], *args: Any, **kwargs: Any) -> _E:
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         _shorten_script_tracebacks()
         return super().__new__(cls, *args, **kwargs)
 
