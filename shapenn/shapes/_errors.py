@@ -28,7 +28,7 @@ import traceback
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, ParamSpec, Self, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 __all__ = [
     "ArgumentError",
@@ -104,9 +104,9 @@ class ShapennError(Exception):
     Shown short everywhere: the message and the line of the caller's that raised it.
     """
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+    def __init__(self, *args: Any) -> None:
         _shorten_script_tracebacks()
-        return super().__new__(cls, *args, **kwargs)
+        super().__init__(*args)
 
     def _render_traceback_(self) -> list[str]:
         """What IPython and Jupyter show: the message and the user's own line, no traceback."""
