@@ -89,7 +89,9 @@ def _shorten_script_tracebacks() -> None:
             tb: types.TracebackType | None,
         ) -> Any:
             if isinstance(value, ShapennError):
+                # The default hook prints the exception's own __traceback__, not ``tb``.
                 tb = without_shapenn_frames(tb)
+                value = value.with_traceback(tb)
             return previous(kind, value, tb)
 
         excepthook.__shapenn__ = True  # type: ignore[attr-defined]
