@@ -8,7 +8,7 @@ never on the hot path.
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -87,27 +87,49 @@ def _closest(specs: list[ArraySpec], value: np.ndarray[Any, np.dtype[Any]]) -> A
     return min(specs, key=score)
 
 
+def _as_array(value: Any) -> np.ndarray[Any, np.dtype[Any]] | None:
+    """``value`` (a list, a tuple, a number) as NumPy would read it, if it is a rectangular
+    block of real numbers; None otherwise (ragged lists, strings, objects)."""
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):
+        return None
+    return array if array.dtype.kind in "biuf" else None
+
+
 def _check_item(item: Item, bindings: Bindings) -> tuple[Problem | None, Bindings]:
-    """Bind one item; return its problem (if any) and the bindings after it."""
+    """Bind one item; return its problem (if any) and the bindings after it.
+
+    Every problem of the item is named at once — not an array, the wrong dtype, the wrong
+    shape — so that one fix repairs it."""
     specs = specs_of(item.hint)
     value = item.value
     if not specs or (value is None and _allows_none(item.hint)):
         return None, bindings
+    reasons = []
+    array: np.ndarray[Any, np.dtype[Any]] | None = value
     if not isinstance(value, np.ndarray):
-        return Problem(item, specs[0], "a NumPy array is needed", None, bindings), bindings
-    fitting = [s for s in specs if s.accepts_dtype(value.dtype)]
-    for spec in fitting:
-        trial = dict(bindings)
-        if bind(spec, tuple(value.shape), trial) is None:
-            return None, claim(trial, item.label)
-    spec = _closest(specs, value)
+        array = _as_array(value)
+        reasons.append("a NumPy array is needed")
+        if array is None:
+            return Problem(item, specs[0], reasons[0], None, bindings), bindings
+    assert array is not None
+    fitting = [s for s in specs if s.accepts_dtype(array.dtype)]
+    if isinstance(value, np.ndarray):
+        for spec in fitting:
+            trial = dict(bindings)
+            if bind(spec, tuple(value.shape), trial) is None:
+                return None, claim(trial, item.label)
+    spec = _closest(specs, array)
     if spec not in fitting:
-        reason = f"its dtype {value.dtype} is not {spec.dtype_words}"
-        return Problem(item, spec, reason, None, bindings), bindings
-    trial = dict(bindings)
-    mismatch = bind(spec, tuple(value.shape), trial)
-    assert mismatch is not None
-    return Problem(item, spec, mismatch.reason, mismatch, bindings), bindings
+        whose = "its dtype" if isinstance(value, np.ndarray) else "as one, its dtype"
+        reasons.append(f"{whose} {array.dtype} is not {spec.dtype_words}")
+    mismatch = bind(spec, tuple(array.shape), dict(bindings))
+    if mismatch is not None:
+        reasons.append(mismatch.reason)
+    if len(reasons) > 1:
+        reasons[-1] = "and " + reasons[-1]
+    return Problem(item, spec, "; ".join(reasons), mismatch, bindings), bindings
 
 
 def first_problem(items: Sequence[Item], bindings: Bindings) -> Problem | None:
@@ -137,20 +159,219 @@ def _float_target(items: Sequence[Item]) -> str:
     return "np.float32"
 
 
+# --- hints --------------------------------------------------------------------------------------
+#
+# A hint is code the reader can paste. Each is built as a `Fix` — words, and the code as a
+# function of the array's expression — so that fixes compose (convert, then add a batch axis)
+# and so that every hint is *tried* on the array it is given for before it is shown: a hint
+# whose result would not fit is never given.
+
+_PLACEHOLDER = "__shapenn_value__"
+_TRIED_UP_TO = 1 << 20  # values; larger arrays (a memory-mapped X) are not copied to try a hint
+
+
+class Fix(NamedTuple):
+    """A repair of an array's shape: what it does, and the code for an array ``expr``."""
+
+    words: str
+    forms: tuple[Callable[[str], str], ...]
+
+
+def _fits(array: Any, spec: ArraySpec, bindings: Bindings | None) -> bool:
+    """Whether ``array`` has a dtype ``spec`` allows and (unless ``bindings`` is None) a shape
+    that fits it."""
+    return (
+        isinstance(array, np.ndarray)
+        and spec.accepts_dtype(array.dtype)
+        and (bindings is None or bind(spec, tuple(array.shape), dict(bindings)) is None)
+    )
+
+
+def _tried(code: str, value: Any, spec: ArraySpec, bindings: Bindings | None) -> bool:
+    """Whether ``code`` (written in terms of `_PLACEHOLDER`) turns ``value`` into an array that
+    fits ``spec`` (its dtype only, when ``bindings`` is None: a fix of the dtype alone, for a
+    shape no fix is known for)."""
+    size = value.size if isinstance(value, np.ndarray) else np.size(value)
+    if size > _TRIED_UP_TO:
+        return True
+    try:
+        with np.errstate(all="ignore"):
+            result = eval(code, {"np": np, _PLACEHOLDER: value})  # our own templates only
+    except Exception:
+        return False
+    return _fits(result, spec, bindings)
+
+
+def _shape_fix(spec: ArraySpec, before: Bindings, shape: tuple[int, ...]) -> Fix | None:
+    """How to give an array of ``shape`` the shape ``spec`` needs, keeping each sample's
+    values where they belong; None when no such fix is known."""
+    dims = spec.dims
+    if spec.variadic is not None:
+        return None
+    expected: list[int] = []  # the sizes the spec needs after its first axis, where known
+    for dim in dims[1:]:
+        known = before.get(dim.name) if isinstance(dim, Named) else None
+        if isinstance(dim, Fixed):
+            expected.append(dim.size)
+        elif known is not None and isinstance(known.size, int):
+            expected.append(known.size)
+        else:
+            break
+    complete = len(expected) == len(dims) - 1
+    if complete and len(shape) == len(dims) >= 3 and shape[1:] != tuple(expected):
+        order = _permutation(shape[1:], expected)
+        if order is not None:  # the same axes in another order: channels last, say
+            axes = ", ".join(str(a) for a in (0, *order))
+            return Fix("its axes are in another order", (lambda e: f"{e}.transpose({axes})",))
+    if (
+        complete
+        and len(shape) >= 2
+        and len(shape) != len(dims)
+        and len(expected) >= 2
+        and math.prod(shape[1:]) == math.prod(expected)
+    ):
+        target = ", ".join(str(s) for s in expected)
+        return Fix("reshape it", (lambda e: f"{e}.reshape(-1, {target})",))
+    square = _square_fix(spec, expected, shape)
+    if square is not None:
+        return square
+    if len(shape) == 1 and len(dims) == 2:
+        first = _known_size(dims[0], before)
+        last = expected[0] if expected else None
+        if first == shape[0] and last in (None, 1):
+            return Fix("add a feature axis", (lambda e: f"{e}.reshape(-1, 1)",))
+        if last == shape[0] or (last is None and first is None):
+            return Fix(
+                "add a batch axis", (lambda e: f"{e}[None, :]", lambda e: f"{e}.reshape(1, -1)")
+            )
+        if last == 1:
+            return Fix("add a feature axis", (lambda e: f"{e}.reshape(-1, 1)",))
+        return None
+    if len(shape) == 2 and len(dims) == 1 and 1 in shape:
+        return Fix("drop the extra axis", (lambda e: f"{e}.ravel()",))
+    return None
+
+
+def _known_size(dim: Any, bindings: Bindings) -> int | None:
+    if isinstance(dim, Fixed):
+        return dim.size
+    known = bindings.get(dim.name) if isinstance(dim, Named) else None
+    return known.size if known is not None and isinstance(known.size, int) else None
+
+
+def _permutation(got: tuple[int, ...], wanted: list[int]) -> tuple[int, ...] | None:
+    """The axes of ``got`` (numbered from 1) that, taken in order, give ``wanted``; equal sizes
+    keep their order. None if ``got`` holds other sizes."""
+    if sorted(got) != sorted(wanted):
+        return None
+    free = list(range(len(got)))
+    order = []
+    for size in wanted:
+        axis = next(a for a in free if got[a] == size)
+        free.remove(axis)
+        order.append(axis + 1)
+    return tuple(order)
+
+
+def _square_fix(spec: ArraySpec, known: list[int], shape: tuple[int, ...]) -> Fix | None:
+    """For flat rows where the last two axes are sizes nothing has fixed yet (an image's
+    height and width): the reshape that makes each row a square image, when one does."""
+    unknown = spec.dims[1 + len(known) :]
+    if spec.variadic is not None or len(shape) != 2 or len(unknown) != 2 or not known:
+        return None
+    if not all(isinstance(dim, Named) for dim in unknown):
+        return None
+    per_image, left = divmod(shape[1], math.prod(known))
+    side = math.isqrt(per_image)
+    if left or side < 2 or side * side != per_image:
+        return None
+    target = ", ".join(str(s) for s in (*known, side, side))
+    return Fix(
+        "if each row is a square image, reshape it", (lambda e: f"{e}.reshape(-1, {target})",)
+    )
+
+
+def _literal(array: np.ndarray[Any, np.dtype[Any]], fix: Fix | None, dtype: str) -> str | None:
+    """The fixed array written out, ``np.array([[1, 2, 3]], dtype=np.float32)``, for a short
+    list typed by hand; None for anything longer than a line."""
+    if array.size > 12:
+        return None
+    fixed = array
+    if fix is not None:
+        fixed = eval(fix.forms[0](_PLACEHOLDER), {"np": np, _PLACEHOLDER: array})
+    return f"np.array({fixed.tolist()!r}, dtype={dtype})"
+
+
 def _hint(problem: Problem, items: Sequence[Item], bindings: Bindings) -> str | None:
-    item, spec, value = problem.item, problem.spec, problem.item.value
-    name = item.label
+    item, value = problem.item, problem.item.value
+    array = value if isinstance(value, np.ndarray) else _as_array(value)
+    if array is None:
+        return None
+    if isinstance(value, np.ndarray) and problem.spec.accepts_dtype(array.dtype):
+        transposed = _transposed(item, items, bindings)
+        if transposed:
+            return transposed
+    # The spec the error was explained against first, then a union's other members (integer
+    # labels (batch,) when one-hot rows (batch, classes) were explained).
+    others = [s for s in specs_of(item.hint) if s is not problem.spec]
+    for spec in [problem.spec, *others]:
+        hint = _fix_for(spec, problem, array, items)
+        if hint is not None:
+            return hint
+    return None
+
+
+def _fix_for(
+    spec: ArraySpec,
+    problem: Problem,
+    array: np.ndarray[Any, np.dtype[Any]],
+    items: Sequence[Item],
+) -> str | None:
+    """The hint that makes ``problem``'s value fit ``spec``, tried on the value; None if there
+    is none that would."""
+    name, value, before = problem.item.label, problem.item.value, problem.bindings
+    shape_fits = bind(spec, tuple(array.shape), dict(before)) is None
+    dtype_fits = isinstance(value, np.ndarray) and spec.accepts_dtype(array.dtype)
+    fix = None if shape_fits else _shape_fix(spec, before, tuple(array.shape))
+    if dtype_fits and fix is None:
+        return None
+    if fix is None and spec is not problem.spec:
+        return None  # another member of a union: only a shape fix makes it worth naming
+    target = "np.int64" if spec.family == "Integer" else _float_target(items)
+    words: list[str] = []
+    base = _PLACEHOLDER
+    literal = None
     if not isinstance(value, np.ndarray):
-        dtype = "np.int64" if spec.family == "Integer" else _float_target(items)
-        return f"convert it with `np.asarray({name}, dtype={dtype})`"
-    if not spec.accepts_dtype(value.dtype):
-        if spec.family == "Integer":
-            return f"labels must be integers: cast with `{name}.astype(np.int64)`"
-        return f"cast with `{name}.astype({_float_target(items)})`"
-    transposed = [
+        words.append("convert it")
+        base = f"np.asarray({_PLACEHOLDER}, dtype={target})"
+        literal = _literal(array, fix, target) if fix is not None else None
+    elif not dtype_fits:
+        words.append("labels must be integers: cast" if spec.family == "Integer" else "cast")
+        base = f"{_PLACEHOLDER}.astype({target})"
+    if fix is not None:
+        words.append(fix.words)
+    forms = [base] if fix is None else [form(base) for form in fix.forms]
+    if literal is not None:
+        forms = [literal]
+    within = before if fix is not None or shape_fits else None
+    shown = [
+        code.replace(_PLACEHOLDER, name) for code in forms if _tried(code, value, spec, within)
+    ]
+    if not shown:
+        return None
+    joined = " or ".join(f"`{code}`" for code in shown)
+    if len(words) == 1 and (words[0] in ("convert it", "cast") or words[0].startswith("labels")):
+        return f"{words[0]} with {joined}"
+    return f"{' and '.join(words)}: {joined}"
+
+
+def _transposed(item: Item, items: Sequence[Item], bindings: Bindings) -> str | None:
+    """ "`x` looks transposed: pass `x.T`", for each 2-D array of the call whose transpose
+    makes every argument fit: the culprit first, then the other untrusted arrays (and, when
+    the culprit is itself trusted — a layer's parameters disagreeing among themselves — the
+    other trusted ones)."""
+    found = [
         f"`{candidate.label}` looks transposed: pass `{candidate.label}.T`"
-        # The culprit first, then the other untrusted arrays (and, when the culprit is itself
-        # trusted, a layer's parameters disagreeing among themselves, the other trusted ones).
         for candidate in [
             item,
             *(i for i in items if i is not item and (item.anchor or not i.anchor)),
@@ -167,62 +388,7 @@ def _hint(problem: Problem, items: Sequence[Item], bindings: Bindings) -> str | 
         )
         is None
     ]
-    if transposed:
-        return "; or ".join(transposed)
-    return _reshape_hint(problem, name, value)
-
-
-def _reshape_hint(problem: Problem, name: str, value: np.ndarray[Any, np.dtype[Any]]) -> str | None:
-    spec, before = problem.spec, problem.bindings
-    dims = spec.dims
-    expected: list[int] = []  # the sizes the spec needs after its first axis, where known
-    for dim in dims[1:]:
-        known = before.get(dim.name) if isinstance(dim, Named) else None
-        if isinstance(dim, Fixed):
-            expected.append(dim.size)
-        elif known is not None and isinstance(known.size, int):
-            expected.append(known.size)
-        else:
-            break
-    else:
-        if (
-            spec.variadic is None
-            and value.ndim >= 2
-            and len(expected) >= 2
-            and math.prod(value.shape[1:]) == math.prod(expected)
-        ):
-            target = ", ".join(str(s) for s in expected)
-            return f"reshape it: `{name}.reshape(-1, {target})`"
-    square = _square_hint(spec, expected, name, value)
-    if square is not None:
-        return square
-    if value.ndim == 1 and spec.rank == 2 and spec.variadic is None:
-        first = dims[0]
-        known = before.get(first.name) if isinstance(first, Named) else None
-        if known is not None and known.size == value.shape[0]:
-            return f"add a feature axis: `{name}.reshape(-1, 1)`"
-        return f"add a batch axis: `{name}[None, :]` or `{name}.reshape(1, -1)`"
-    if value.ndim == 2 and spec.rank == 1 and spec.variadic is None and 1 in value.shape:
-        return f"drop the extra axis: `{name}.ravel()`"
-    return None
-
-
-def _square_hint(
-    spec: ArraySpec, known: list[int], name: str, value: np.ndarray[Any, np.dtype[Any]]
-) -> str | None:
-    """For flat rows where the last two axes are sizes nothing has fixed yet (an image's
-    height and width): the reshape that makes each row a square image, when one does."""
-    unknown = spec.dims[1 + len(known) :]
-    if spec.variadic is not None or value.ndim != 2 or len(unknown) != 2:
-        return None
-    if not all(isinstance(dim, Named) for dim in unknown):
-        return None
-    per_image, left = divmod(value.shape[1], math.prod(known))
-    side = math.isqrt(per_image)
-    if left or side < 2 or side * side != per_image:
-        return None
-    target = ", ".join(str(s) for s in (*known, side, side))
-    return f"if each row is a square image, reshape it: `{name}.reshape(-1, {target})`"
+    return "; or ".join(found) or None
 
 
 def empty_output_error(
@@ -383,12 +549,20 @@ def shape_error(
     mismatch = bind(spec, tuple(value.shape), trial)
     if mismatch is None:
         return None
-    item = Item(label, spec.hint, value)
-    problem = Problem(item, spec, mismatch.reason, mismatch, bindings)
     hint = None
     square = value.ndim == 2 and value.shape[0] == value.shape[1]
     if value.ndim == 2 and not square and bind(spec, value.T.shape, dict(bindings)) is None:
         hint = f"`{label}` looks transposed: pass `{label}.T`"
+    fix = _shape_fix(spec, bindings, tuple(value.shape))
+    if hint is None and fix is not None:
+        shown = [
+            form(_PLACEHOLDER)
+            for form in fix.forms
+            if _fits_shape(form(_PLACEHOLDER), value, spec, bindings)
+        ]
+        if shown:
+            codes = " or ".join(f"`{code.replace(_PLACEHOLDER, label)}`" for code in shown)
+            hint = f"{fix.words}: {codes}"
     return ShapeError(
         Report(
             where=where,
@@ -397,10 +571,23 @@ def shape_error(
             got=describe(value),
             reason=mismatch.reason,
             bound=bound_sizes(bindings, spec),
-            hint=hint or _reshape_hint(problem, label, value),
+            hint=hint,
             located=True,
         )
     )
+
+
+def _fits_shape(code: str, value: Any, spec: ArraySpec, bindings: Bindings) -> bool:
+    """Whether ``code`` gives ``value`` a shape that fits ``spec`` (tried on an empty array
+    of ``value``'s shape: data is cast batch by batch later, and may be memory-mapped)."""
+    stand_in = np.lib.stride_tricks.as_strided(
+        np.zeros(1, np.float32), shape=value.shape, strides=(0,) * value.ndim
+    )
+    try:
+        result = eval(code, {"np": np, _PLACEHOLDER: stand_in})
+    except Exception:
+        return False
+    return isinstance(result, np.ndarray) and bind(spec, result.shape, dict(bindings)) is None
 
 
 def array_rule_error(
