@@ -321,6 +321,14 @@ class Loss(Registered):
         name = type(self).__name__
         return check_value_targets(y, samples, outputs, dtype, where=where, loss=name)
 
+    def check_predictions(self, y_pred: ArrayND, *, where: str, last: str) -> None:
+        """Refuse predictions this loss cannot score, before a model trains on them (nothing
+        by default). ``last`` names the layer that made them, for the message.
+
+        Raises:
+            ArgumentError: e.g. cross-entropy given rows that are not probabilities.
+        """
+
     def fused_backward(self, last: Layer) -> Callable[[Any, Any], Any] | None:
         """The gradient with respect to ``last``'s inputs when this loss follows it, if the
         pair has a shorter form than backpropagating through ``last`` (see ``fusions``)."""
@@ -353,6 +361,24 @@ class CategoricalCrossentropy(Loss):
         """Integer labels (samples,), returned as int64, or one-hot rows (samples, classes)."""
         name = type(self).__name__
         return check_class_targets(y, samples, outputs, dtype, where=where, loss=name)
+
+    def check_predictions(self, y_pred: ArrayND, *, where: str, last: str) -> None:
+        """Refuse rows that are not probability distributions (a model without Softmax last,
+        whose loss would fall towards zero while it learns nothing)."""
+        rows = np.asarray(y_pred, dtype=np.float64).reshape(-1, np.shape(y_pred)[-1])
+        sums = rows.sum(axis=1)
+        outside = ((rows < 0) | (rows > 1)).any(axis=1)
+        if outside.any() or np.abs(sums - 1).max(initial=0.0) > 1e-3:
+            # The row furthest from a distribution shows the problem best.
+            index = int(np.argmax(np.abs(sums - 1) + outside))
+            shown = ", ".join(f"{v:.3g}" for v in rows[index][:4])
+            more = ", ..." if rows.shape[1] > 4 else ""
+            raise ArgumentError(
+                f"{where}: {self!r} takes class probabilities (rows in [0, 1] that sum to 1), "
+                f"but {last} outputs rows such as [{shown}{more}] (sum {sums[index]:.3g}): "
+                "end the model with Softmax(); the model then uses the short softmax–cross-"
+                "entropy gradient, as the book's SoftmaxCategoricalCrossentropy does"
+            )
 
     def forward(self, y_pred: Probabilities, y_true: ClassTargets) -> SampleLosses:
         """Per-sample losses.
@@ -394,6 +420,17 @@ class BinaryCrossentropy(Loss):
         return check_value_targets(
             y, samples, outputs, dtype, where=where, loss=name, low=0.0, high=1.0
         )
+
+    def check_predictions(self, y_pred: ArrayND, *, where: str, last: str) -> None:
+        """Refuse values outside [0, 1]: each output is the probability of a 1."""
+        values = np.asarray(y_pred)
+        outside = np.flatnonzero((values < 0) | (values > 1))
+        if outside.size:
+            value = values.reshape(-1)[outside[0]]
+            raise ArgumentError(
+                f"{where}: {self!r} takes probabilities in [0, 1], one per output, but {last} "
+                f"outputs {value:.3g}: end the model with Sigmoid()"
+            )
 
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
         """Per-sample losses.

@@ -586,6 +586,8 @@ class Model:
                     batch_y = y_arr[rows]
                     with quiet():
                         output = self.forward(batch_x)
+                        if epoch == 1 and step == 1:  # before the first step changes anything
+                            self._check_predictions(loss, output, "fit")
                         data_loss = loss.calculate(output, batch_y)
                         regularization = self.regularization_loss()
                     if not math.isfinite(data_loss + regularization):
@@ -622,6 +624,11 @@ class Model:
             progress.close()
             self._set_training(False)  # whatever happened, the model is left in inference mode
         return history
+
+    def _check_predictions(self, loss: Loss, output: ArrayND, where: str) -> None:
+        """The loss's check of what the last layer outputs (probabilities for cross-entropy)."""
+        last = f"layers[{len(self.layers) - 1}] {self.layers[-1]!r}"
+        loss.check_predictions(output, where=f"Model.{where}", last=last)
 
     def _check_parameters(self) -> None:
         """Refuse to train from parameters that are already NaN or infinite: every step keeps
@@ -693,9 +700,11 @@ class Model:
         self._set_training(False)
         n = X.shape[0]
         loss_total = correct = 0.0
-        for rows in self._batches(n, batch_size or PREDICT_BATCH):
+        for index, rows in enumerate(self._batches(n, batch_size or PREDICT_BATCH)):
             batch_y = y[rows]
             output = self.forward(np.asarray(X[rows], dtype=self.dtype))
+            if index == 0:
+                self._check_predictions(loss, output, "evaluate")
             loss_total += loss.calculate(output, batch_y) * output.shape[0]
             if self.metric is not None:
                 correct += self.metric.calculate(output, batch_y) * output.shape[0]
