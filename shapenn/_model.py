@@ -385,7 +385,7 @@ class Model:
 
     def backward(self, output: ArrayND, y_true: Any) -> None:
         """Backpropagate the loss of ``output`` against ``y_true`` through every layer."""
-        loss = self._require(optimizer=False)
+        loss = self._require("backward", optimizer=False)
         layers = self.layers
         fused = loss.fused_backward(layers[-1])
         if fused is not None:  # e.g. softmax + cross-entropy: the gradient of the logits
@@ -445,7 +445,7 @@ class Model:
         return last[-1] if last else UNKNOWN
 
     def _checked(self, X: npt.ArrayLike, y: npt.ArrayLike, where: str) -> tuple[Any, Any]:
-        loss = self._require(optimizer=False)
+        loss = self._require(where, optimizer=False)
         X_arr = self._inputs(X, where)
         y_arr = loss.targets(
             y,
@@ -458,11 +458,15 @@ class Model:
 
     # --- training ----------------------------------------------------------------------------
 
-    def _require(self, *, optimizer: bool) -> Loss:
+    def _require(self, where: str, *, optimizer: bool) -> Loss:
         if self.loss is None:
-            raise ArgumentError("the model has no loss: call model.set(loss=..., optimizer=...)")
+            raise ArgumentError(
+                f"Model.{where}: the model has no loss: call model.set(loss=..., optimizer=...)"
+            )
         if optimizer and self.optimizer is None:
-            raise ArgumentError("the model has no optimizer: call model.set(optimizer=...)")
+            raise ArgumentError(
+                f"Model.{where}: the model has no optimizer: call model.set(optimizer=...)"
+            )
         return self.loss
 
     def _batches(
@@ -510,7 +514,7 @@ class Model:
             ValueError: empty data, NaN/inf values; LabelError: labels out of range.
             DivergenceError: the loss became NaN/inf; the model keeps its last finite weights.
         """
-        loss = self._require(optimizer=True)
+        loss = self._require("fit", optimizer=True)
         optimizer = self.optimizer
         assert optimizer is not None
         _check_count("Model.fit", "epochs", epochs, optional=False)
@@ -696,7 +700,7 @@ class Model:
             return self._evaluate(X_arr, y_arr, batch_size)
 
     def _evaluate(self, X: Any, y: Any, batch_size: int | None) -> tuple[float, float | None]:
-        loss = self._require(optimizer=False)
+        loss = self._require("evaluate", optimizer=False)
         self._set_training(False)
         n = X.shape[0]
         loss_total = correct = 0.0

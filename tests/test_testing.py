@@ -154,6 +154,7 @@ def test_the_pytest_option_checks_a_users_own_package(tmp_path: Path) -> None:
     (tmp_path / "test_user.py").write_text(USER_TEST)
     checked = _pytest(tmp_path, "--shapenn-packages=mypackage")
     assert checked.returncode == 0, checked.stdout
+    assert "Exception ignored" not in checked.stdout + checked.stderr  # the hook is removed
     unchecked = _pytest(tmp_path)
     assert unchecked.returncode == 1  # without the option: NumPy's error, or silent broadcast
     assert "2 failed" in unchecked.stdout
