@@ -24,6 +24,7 @@ from ._progress import Progress
 from ._threads import blas_threads
 from .layers import Layer
 from .shapes import ArgumentError, Array2D, ArrayND, Floating, ShapeError
+from .shapes._check import signature
 from .shapes._dims import UNKNOWN, ArraySpec, Bindings, Bound, Size, bind, format_shape
 from .shapes._errors import Report, public
 from .shapes._infer import input_spec, output_dim
@@ -192,8 +193,7 @@ class Model:
         parameter shapes and dtypes and config dims. A change means a new build."""
         parts: list[Any] = [self._first_input()]
         for layer in self.layers:
-            spec = getattr(type(layer), "__shapenn_spec__", None)
-            dims = tuple(getattr(layer, d, None) for d in spec.dims) if spec else ()
+            dims = tuple(getattr(layer, d, None) for d in signature(type(layer)).dims)
             params = tuple(
                 (getattr(p.value, "shape", None), getattr(p.value, "dtype", None))
                 for p in layer.parameters()

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._registry import JSONValue, Registered
 from ..shapes import ArgumentError, ArrayND, NotReadyError, ShapeError
-from ..shapes._check import check_methods
+from ..shapes._check import check_methods, signature
 from ..shapes._dims import UNKNOWN, Fixed, Named, Size, Variadic
 from ..shapes._infer import Inferred, infer_output, input_spec
 
@@ -87,8 +87,7 @@ class Layer(Registered):
 
     @classmethod
     def _parameter_names(cls) -> tuple[str, ...]:
-        spec = cls.__dict__.get("__shapenn_spec__") or getattr(cls, "__shapenn_spec__", None)
-        return spec.param_names if spec is not None else ()
+        return signature(cls).param_names
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -40,12 +40,14 @@ from beartype.roar import BeartypeDoorHintViolation
 from jaxtyping import jaxtyped
 
 from ._dims import (
+    ArraySpec,
     Bindings,
     Bound,
     Expr,
     is_array_hint,
     render_spec,
     seed_jaxtyping,
+    spec_of,
     specs_of,
     without_jaxtyped,
 )
@@ -59,18 +61,22 @@ from ._explain import (
     empty_output_error,
     explain,
     explain_return,
+    return_dtype_error,
 )
 
 __all__ = [
+    "Buffer",
+    "Cache",
     "CacheInfo",
-    "ClassSpec",
+    "Declared",
     "Dim",
+    "Signature",
     "cache_info",
     "check_methods",
     "checks",
     "checks_enabled",
-    "class_spec",
     "shapechecked",
+    "signature",
 ]
 
 P = ParamSpec("P")
@@ -198,20 +204,82 @@ def cache_info(fn: Callable[..., Any] | None = None) -> CacheInfo:
     return CacheInfo(*(sum(i[k] for i in infos) for k in range(4)))
 
 
-# --- class specs: parameters and config dims --------------------------------------------------
+# --- signatures: what a class declares ----------------------------------------------------------
+
+
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+_BUFFER, _CACHE = _Marker("Buffer"), _Marker("Cache")
+_T = TypeVar("_T")
+
+#: A non-trainable array a layer keeps and saves (a running mean): ``running_mean:
+#: Buffer[Float[Array1D, " features"]]``. Its dims bind like a parameter's; optimizers and
+#: gradient checks skip it. To type checkers it is the array type inside.
+Buffer: TypeAlias = Annotated[_T, _BUFFER]
+
+#: An array a layer recomputes on every forward and never saves (``cols: Cache[...]``); any
+#: array first set after ``__init__`` is one too, so declaring it is needed only for an array
+#: set in ``__init__``.
+Cache: TypeAlias = Annotated[_T, _CACHE]
 
 
 @dataclass(frozen=True)
-class ClassSpec:
-    """What a class declares in its annotations: parameters (array attributes, with their
-    jaxtyping hints) and config dims (``Dim`` attributes)."""
+class Declared:
+    """An array a class declares by annotation: the attribute's name and its annotation."""
 
-    params: tuple[tuple[str, Any], ...]
-    dims: tuple[str, ...]
-    param_names: tuple[str, ...] = ()
+    name: str
+    hint: Any
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "param_names", tuple(name for name, _ in self.params))
+    @property
+    def spec(self) -> ArraySpec | None:
+        """The dims and dtypes of the annotation (None for a union of several arrays)."""
+        return spec_of(self.hint)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Everything a class says about its arrays, read once from its annotations (and its
+    bases'): its parameters, buffers and caches, its config dims, and ``forward``'s array
+    arguments and return value. The checks, build-time inference, the state walker, saving,
+    the model's data checks, summaries and export all read it.
+
+    Attributes:
+        params: trainable arrays (``weights: Float[Array2D, "in out"]``), in order.
+        buffers: saved, non-trainable arrays (``Buffer[...]``).
+        caches: arrays declared ``Cache[...]`` (recomputed, never saved).
+        dims: config dims (``stride_h: Dim``), bound from the object's int attributes.
+        inputs: ``forward``'s array arguments, in order (none without an annotated forward).
+        output: ``forward``'s return annotation, or None.
+    """
+
+    params: tuple[Declared, ...] = ()
+    buffers: tuple[Declared, ...] = ()
+    caches: tuple[str, ...] = ()
+    dims: tuple[str, ...] = ()
+    inputs: tuple[Declared, ...] = ()
+    output: Any = None
+
+    @property
+    def state(self) -> tuple[Declared, ...]:
+        """Parameters and buffers: every declared array that binds dims for the checks."""
+        return self.params + self.buffers
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.params)
+
+    @property
+    def input_family(self) -> str | None:
+        """The dtype family ``forward`` takes (``Float``, ``Integer``, …): that of its first
+        array argument; None when it has none."""
+        specs = specs_of(self.inputs[0].hint) if self.inputs else []
+        return specs[0].family if specs else None
 
 
 def _hints(obj: Any) -> dict[str, Any]:
@@ -221,9 +289,15 @@ def _hints(obj: Any) -> dict[str, Any]:
         return dict(inspect.get_annotations(obj))
 
 
-def class_spec(cls: type) -> ClassSpec:
-    """Read a class's parameters and config dims from its (and its bases') annotations."""
-    params, dims = [], []
+def _marked(hint: Any, marker: object) -> Any:
+    """The hint inside ``Annotated[hint, marker]``, or None."""
+    if typing.get_origin(hint) is Annotated and any(m is marker for m in hint.__metadata__):
+        return typing.get_args(hint)[0]
+    return None
+
+
+def _read_signature(cls: type) -> Signature:
+    params, buffers, caches, dims = [], [], [], []
     for name, hint in _hints(cls).items():
         if typing.get_origin(hint) is typing.ClassVar:
             continue
@@ -231,9 +305,32 @@ def class_spec(cls: type) -> ClassSpec:
             isinstance(m, _DimMarker) for m in hint.__metadata__
         ):
             dims.append(name)
+        elif (inner := _marked(hint, _BUFFER)) is not None:
+            buffers.append(Declared(name, inner))
+        elif _marked(hint, _CACHE) is not None:
+            caches.append(name)
         elif is_array_hint(hint):
-            params.append((name, hint))
-    return ClassSpec(tuple(params), tuple(dims))
+            params.append(Declared(name, hint))
+    inputs: list[Declared] = []
+    output = None
+    forward = getattr(cls, "forward", None)
+    if inspect.isfunction(forward):
+        hints = _hints(forward)
+        names = list(inspect.signature(forward).parameters)[1:]
+        inputs = [Declared(n, hints[n]) for n in names if n in hints and specs_of(hints[n])]
+        output = hints.get("return")
+    return Signature(
+        tuple(params), tuple(buffers), tuple(caches), tuple(dims), tuple(inputs), output
+    )
+
+
+def signature(cls: type) -> Signature:
+    """The `Signature` of a class (a layer, loss or metric; any annotated class), read from
+    its annotations once per class."""
+    found = cls.__dict__.get("__shapenn_signature__")
+    if isinstance(found, Signature):
+        return found
+    return _read_signature(cls)
 
 
 # --- the checker -------------------------------------------------------------------------------
@@ -324,6 +421,9 @@ class _Checker:
                     bindings = bind_all(items, prebound)
                     error = explain_return(where, self.returns, result, bindings, str(violation))
                     raise error from None
+                upcast = _mixed_dtypes([*items, *_returned(self.returns, result)])
+                if upcast is not None:
+                    raise return_dtype_error(where, *upcast)
         bindings = bind_all([*items, Item("return value", self.returns, result)], prebound)
         return result, _Entry(_signature(result), bindings, next(_tokens))
 
@@ -357,6 +457,18 @@ def _empty_output(
     before = bind_all([item for item in items if item is not blamed], prebound)
     expected = " ".join(filter(None, [spec.family_words, render_spec(spec, before)]))
     return empty_output_error(where, blamed, expected, describe(blamed.value), returns, bindings)
+
+
+def _returned(returns: Any, result: Any) -> list[Item]:
+    """The return value as items to check: one, or one per member of a returned tuple."""
+    if isinstance(result, tuple) and typing.get_origin(returns) is tuple:
+        hints = typing.get_args(returns)
+        if len(hints) == len(result):
+            return [
+                Item(f"return value [{i}]", hint, value)
+                for i, (hint, value) in enumerate(zip(hints, result, strict=True))
+            ]
+    return [Item("return value", returns, result)]
 
 
 def _mixed_dtypes(items: Sequence[Item]) -> tuple[Item, Item] | None:
@@ -475,9 +587,11 @@ def _checked_method(
     def first(self: Any, key: Any, scope: _Entry | None, args: Any, kwargs: Any, call: Any) -> Any:
         """The full check of a call not seen before, with the object's parameters, config
         dims and (for backward) the last forward's dims bound first."""
-        spec: ClassSpec = type(self).__shapenn_spec__
+        spec = signature(type(self))
         values = checker.signature.bind(self, *args, **kwargs).arguments
-        items = [Item(f"self.{p}", hint, getattr(self, p, None), True) for p, hint in spec.params]
+        items = [
+            Item(f"self.{d.name}", d.hint, getattr(self, d.name, None), True) for d in spec.state
+        ]
         items += [Item(a, hints[a], values.get(a), a in anchors) for a in order]
         prebound: Bindings = {}
         for dim in spec.dims:
@@ -515,9 +629,9 @@ def _checked_method(
                 if scope is None:
                     raise _not_called(self, name)
                 token = scope.token
-            spec: ClassSpec = cls.__shapenn_spec__
+            spec = signature(cls)
             parts: list[Any] = [cls, token, *[getattr(self, d, None) for d in spec.dims]]
-            params = [getattr(self, p, None) for p in spec.param_names]
+            params = [getattr(self, d.name, None) for d in spec.state]
             complete = _extend(parts, params, {}) and _extend(parts, args, kwargs)
             key = tuple(parts) if complete else None
             entry = cache.get(key)
@@ -552,7 +666,7 @@ def check_methods(cls: type, *, scoped: bool = True, anchors: Sequence[str] = ()
     that has an array annotation. Called for each subclass of `shapenn.Layer` (scoped: the
     dims ``forward`` binds hold for ``backward``), ``Loss`` and ``Accuracy`` (not scoped;
     their predictions are the ``anchors``, trusted over the targets)."""
-    cls.__shapenn_spec__ = class_spec(cls)  # type: ignore[attr-defined]
+    cls.__shapenn_signature__ = _read_signature(cls)  # type: ignore[attr-defined]
     for name, member in list(vars(cls).items()):
         if name.startswith("_") or not inspect.isfunction(member):
             continue

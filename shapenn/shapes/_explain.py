@@ -40,6 +40,7 @@ __all__ = [
     "explain",
     "explain_return",
     "first_problem",
+    "return_dtype_error",
     "shape_error",
 ]
 
@@ -532,6 +533,30 @@ def dtype_error(where: str, item: Item, reference: Item) -> ShapeError:
             got=describe(item.value),
             reason=reason,
             hint=f"cast with `{item.label}.astype(np.{ref_dtype})`",
+        )
+    )
+
+
+def return_dtype_error(where: str, item: Item, reference: Item) -> ShapeError:
+    """The error for a function that returns floats of another precision than it was given
+    (float64 from float32 inputs): a bug in it, which would upcast everything after it."""
+    dtype, ref_dtype = item.value.dtype, reference.value.dtype
+    reason = (
+        f"it returned {dtype} from {ref_dtype} `{reference.label}`, which would silently turn "
+        f"everything after it into {dtype} (a bug in the function, not in its arguments)"
+    )
+    return ShapeError(
+        Report(
+            where=where,
+            argument=item.label,
+            expected=f"dtype {ref_dtype}",
+            got=describe(item.value),
+            reason=reason,
+            hint=(
+                f"compute in the dtype of `{reference.label}`: create arrays with "
+                f"`dtype={reference.label}.dtype` and write constants as "
+                f"`np.{ref_dtype}(...)`"
+            ),
         )
     )
 

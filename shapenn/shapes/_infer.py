@@ -11,7 +11,7 @@ ShapeError, in the same words, as the run-time check would raise.
 from dataclasses import replace
 from typing import Any, NamedTuple
 
-from ._check import ClassSpec
+from ._check import Signature, signature
 from ._dims import (
     Bindings,
     Bound,
@@ -37,22 +37,21 @@ class Inferred(NamedTuple):
     derived: list[Derived]
 
 
-def _parts(obj: Any) -> tuple[Any, ClassSpec] | None:
+def _parts(obj: Any) -> tuple[Any, Signature] | None:
     checker = getattr(getattr(type(obj), "forward", None), "__shapenn_checker__", None)
-    spec = getattr(type(obj), "__shapenn_spec__", None)
-    if checker is None or spec is None:
+    if checker is None:
         return None
-    return checker, spec
+    return checker, signature(type(obj))
 
 
-def _known(obj: Any, spec: ClassSpec, where: str) -> Bindings:
-    """The dims an object's config and parameters bind."""
+def _known(obj: Any, spec: Signature, where: str) -> Bindings:
+    """The dims an object's config, parameters and buffers bind."""
     bindings: Bindings = {}
     for dim in spec.dims:
         value = getattr(obj, dim, None)
         if isinstance(value, int):
             bindings[dim] = Bound(value, f"self.{dim}", config=True)
-    items = [Item(f"self.{p}", hint, getattr(obj, p, None), True) for p, hint in spec.params]
+    items = [Item(f"self.{d.name}", d.hint, getattr(obj, d.name, None), True) for d in spec.state]
     problem = first_problem(items, bindings)
     if problem is not None:
         raise ShapeError(
@@ -145,5 +144,5 @@ def output_dim(obj: Any, axis: int) -> str | None:
         return None
     dim = returns[0].dims[axis]
     name = getattr(dim, "name", None)
-    owned = {n for _, hint in spec.params for s in specs_of(hint) for n in s.names()}
+    owned = {n for d in spec.state for s in specs_of(d.hint) for n in s.names()}
     return name if isinstance(name, str) and (name in owned or name in spec.dims) else None

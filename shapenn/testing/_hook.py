@@ -35,7 +35,7 @@ def instrument(module: ModuleType) -> None:
         if inspect.isfunction(member) and _annotated(member):
             if getattr(member, "__shapenn_checker__", None) is None:
                 setattr(module, name, shapechecked(member))
-        elif inspect.isclass(member) and getattr(member, "__shapenn_spec__", None) is None:
+        elif inspect.isclass(member) and "__shapenn_signature__" not in vars(member):
             check_methods(member, scoped=False)
 
 

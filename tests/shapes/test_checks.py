@@ -181,3 +181,26 @@ def test_a_forward_run_unchecked_does_not_make_backward_fail() -> None:
 def test_backward_before_any_forward_says_what_to_do() -> None:
     with pytest.raises(RuntimeError, match=r"Dense\(3 → 2\)\.backward called before forward"):
         sn.Dense(3, 2).backward(np.ones((4, 2), F32))
+
+
+class Upcasting(sn.Layer):
+    """A layer with the classic bug: ``np.ones(shape)`` is float64."""
+
+    def forward(self, inputs: Float[Array2D, "batch n"]) -> Float[Array2D, "batch n"]:
+        return inputs * np.ones(inputs.shape)
+
+    def backward(self, dvalues: Float[Array2D, "batch n"]) -> Float[Array2D, "batch n"]:
+        return dvalues
+
+
+def test_a_layer_that_upcasts_is_named_in_the_error() -> None:
+    model = sn.Model([sn.Dense(2, 3, seed=0), Upcasting(), sn.Dense(3, 2, seed=1)])
+    with pytest.raises(sn.ShapeError) as caught:
+        model.predict(np.zeros((4, 2), np.float32))
+    assert str(caught.value) == (
+        "Upcasting().forward: `return value` expected dtype float32, got (4, 3) float64: it "
+        "returned float64 from float32 `inputs`, which would silently turn everything after it "
+        "into float64 (a bug in the function, not in its arguments).\n"
+        "  hint: compute in the dtype of `inputs`: create arrays with `dtype=inputs.dtype` and "
+        "write constants as `np.float32(...)`"
+    )
