@@ -28,10 +28,10 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from ._args import nonnegative
 from ._registry import JSONValue, Registered
 from .layers import Layer, Parameter
 from .shapes import ArgumentError, Array1D, Array2D, Floating, ShapennError, shapechecked
-from .shapes._errors import nonnegative
 
 __all__ = [
     "SGD",

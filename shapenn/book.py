@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from jaxtyping import Shaped
 
+from ._args import positive
 from ._io import load as _load
 from ._io import save as _save
 from ._losses import (
@@ -53,7 +54,6 @@ from .layers import Dense, Dropout, Layer, Linear, ReLU, Sigmoid, Softmax
 from .layers import _init as init
 from .layers._activations import Batch, softmax_backward
 from .shapes import ArgumentError, ArrayND, NotReadyError, ShapeError, shapechecked
-from .shapes._errors import positive
 from .shapes._vocabulary import Array1D, Array2D, Biases, Inputs, Outputs, Weights
 
 __all__ = [

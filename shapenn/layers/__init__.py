@@ -9,6 +9,7 @@ from ._conv import Conv2D as Conv2D
 from ._dense import Dense as Dense
 from ._dropout import Dropout as Dropout
 from ._flatten import Flatten as Flatten
+from ._layer import BufferRef as BufferRef
 from ._layer import Layer as Layer
 from ._layer import Parameter as Parameter
 from ._pooling import AvgPool2D as AvgPool2D
@@ -16,6 +17,7 @@ from ._pooling import MaxPool2D as MaxPool2D
 
 __all__ = [
     "AvgPool2D",
+    "BufferRef",
     "Conv2D",
     "Dense",
     "Dropout",

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._args import nonnegative, positive
 from ..shapes import ArgumentError, Array1D, Array2D, Array4D, Dim, Floating, shapechecked
-from ..shapes._errors import nonnegative, positive
 from . import _init as init
 from ._init import torch_dtype as _torch_dtype
 from ._regularization import Regularized

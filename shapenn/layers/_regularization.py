@@ -5,8 +5,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._args import nonnegative
 from ..shapes import Floating, shapechecked
-from ..shapes._errors import nonnegative
 from ._layer import Layer
 
 __all__ = ["Regularized", "regularization_gradient", "regularization_penalty"]

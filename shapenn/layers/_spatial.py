@@ -2,8 +2,8 @@
 
 from collections.abc import Sequence
 
+from .._args import positive
 from ..shapes import ArgumentError
-from ..shapes._errors import positive
 
 __all__ = ["pair", "shown"]
 

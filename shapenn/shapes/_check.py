@@ -275,6 +275,11 @@ class Signature:
         return tuple(d.name for d in self.params)
 
     @property
+    def names(self) -> tuple[str, ...]:
+        """The names of every declared array: parameters, buffers and caches."""
+        return (*self.param_names, *(d.name for d in self.buffers), *self.caches)
+
+    @property
     def input_family(self) -> str | None:
         """The dtype family ``forward`` takes (``Float``, ``Integer``, …): that of its first
         array argument; None when it has none."""

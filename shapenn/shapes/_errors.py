@@ -19,8 +19,6 @@ exception:
 """
 
 import functools
-import math
-import numbers
 import os
 import sys
 import threading
@@ -39,7 +37,6 @@ __all__ = [
     "ShapeError",
     "ShapennError",
     "is_shapenn_frame",
-    "nonnegative",
     "public",
     "without_shapenn_frames",
 ]
@@ -344,26 +341,3 @@ def public(fn: Callable[P, R]) -> Callable[P, R]:
             raise err.with_traceback(None) from None
 
     return entry
-
-
-def nonnegative(owner: str, name: str, value: object) -> float:
-    """``value`` as a float if it is a finite real number >= 0 (NumPy scalars included); a
-    ValueError naming it otherwise."""
-    number = _real(value)
-    if number is not None and math.isfinite(number) and number >= 0:
-        return number
-    raise ArgumentError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
-
-
-def positive(owner: str, name: str, value: object) -> int:
-    """``value`` as an int if it is an integer >= 1 (NumPy integers included); a ValueError
-    naming it otherwise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ArgumentError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _real(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    return float(value)
