@@ -56,9 +56,30 @@ def write_atomically(
 
 
 def check_writable(path: str | os.PathLike[str]) -> None:
-    """Raise the error `write_atomically` would raise for ``path``, without writing anything:
-    for checking an output path before long work."""
-    _writable(Path(path))
+    """Prove that ``path`` can be written, for checking an output path before long work.
+
+    Makes the checks `write_atomically` makes first, then creates and removes a file in the
+    target's folder, named like `write_atomically`'s temporary files.
+
+    Raises:
+        PathError: naming ``path``: the error `write_atomically` would raise before writing,
+            or that the folder refuses new files and why.
+    """
+    target = _writable(Path(path))
+    # Permissions do not tell: root passes os.access for /proc, and a read-only mount, a full
+    # disk or a quota refuse a file that the mode bits allow. Only creating one tells. The
+    # name is the one _remove_stale clears, should this process die before the unlink.
+    try:
+        descriptor, probe = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent
+        )
+    except OSError as err:
+        reason = (err.strerror or str(err)).lower()
+        raise PathError(
+            f"cannot write {path}: the folder {target.parent} refuses new files ({reason})"
+        ) from None
+    os.close(descriptor)
+    Path(probe).unlink(missing_ok=True)
 
 
 def _writable(path: Path) -> Path:

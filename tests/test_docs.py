@@ -9,7 +9,19 @@ temporary working directory, so files the examples save land there). Conventions
   last statement is the one that raises). Its attached text block must equal ``str(error)``
   exactly: the gallery of shape errors is tested word for word.
 * Any other python block must not raise; if it has an attached text block, that block must
-  equal what the python block printed.
+  equal what the python block printed, except for figures written with a ``~``.
+* ``~`` marks a figure that comes out of training (an accuracy, a loss): its last digits depend
+  on the order of floating-point additions, which the BLAS kernel the machine picks decides
+  (OpenBLAS's Sandybridge, Haswell and SkylakeX kernels give 0.93, 0.93 and 0.94 for one
+  seeded run). In an attached text block, ``~0.93`` — a ``~`` right before a number — matches
+  a number printed in its place that is within the tolerance of the number shown:
+  ``|printed - shown| <= 0.02 * max(1, |shown|)`` — two hundredths for accuracies and losses
+  below 1 (six of the 300 samples of the spiral examples), 2 % of larger figures; it says
+  nothing of figures far below 0.02, such as a regression's mean squared error. Everything
+  around such figures must match exactly, and the ``~`` shows on the page as the reader sees
+  it (``accuracy ~0.93``). Exact figures — shapes, the book's numbers, parameter counts — are
+  written without ``~`` and compared exactly; the text of a ``# raises:`` block never takes
+  ``~``.
 * ```bash blocks are shown, never run.
 * A page that starts with ``<!-- needs: torch, onnxruntime -->`` is run only where those
   optional packages are installed (CI installs them).
@@ -55,6 +67,11 @@ LANGUAGES = {"python", "text", "bash", "json"}
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
 RAISES = re.compile(r"#\s*raises:\s*(?P<name>[\w.]+)\s*$")
 NEEDS = re.compile(r"\A<!--\s*needs:\s*(?P<modules>[\w, ]+?)\s*-->")
+NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+#: ``~0.93`` in an expected text block: a figure that depends on floating-point rounding.
+APPROXIMATE = re.compile(rf"~(?P<shown>{NUMBER})")
+#: A figure shown as ``~x`` matches a printed ``y`` when ``|y - x| <= TOLERANCE * max(1, |x|)``.
+TOLERANCE = 0.02
 
 
 @dataclass
@@ -101,6 +118,28 @@ def examples(text: str) -> list[Example]:
     return result
 
 
+def tolerance(shown: float) -> float:
+    """How far a printed figure may be from a figure shown as ``~shown`` (with a margin for the
+    rounding of the subtraction itself: 0.95 is within 0.02 of 0.93)."""
+    return TOLERANCE * max(1.0, abs(shown)) + 1e-9
+
+
+def mismatch(printed: str, expected: str) -> str | None:
+    """Why ``printed`` does not match the ``expected`` text block, or None if it does: text
+    exactly, each ``~x`` as a number within ``tolerance(x)``."""
+    parts = APPROXIMATE.split(expected)  # text, shown, text, shown, ..., text
+    pattern = "".join(
+        re.escape(part) if index % 2 == 0 else f"({NUMBER})" for index, part in enumerate(parts)
+    )
+    found = re.fullmatch(pattern, printed)
+    if found is None:
+        return "the printed output differs"
+    for shown, got in zip(parts[1::2], found.groups(), strict=True):
+        if abs(float(got) - float(shown)) > (allowed := tolerance(float(shown))):
+            return f"{got} was printed where ~{shown} is shown (tolerance {allowed:g})"
+    return None
+
+
 def exception_class(name: str, namespace: dict[str, object]) -> type[BaseException]:
     """``ShapeError``, ``sn.ShapeError``, ``ValueError`` … as named in a ``# raises:`` line."""
     head, _, rest = name.partition(".")
@@ -137,15 +176,15 @@ def run_page(page: str) -> int:
                 "right after it"
             )
             message = example.expected.body.rstrip("\n")
-            assert str(caught.value) == message, f"{where}: the message differs"
+            assert str(caught.value) == message, f"{where}: the message differs"  # no `~` here
         else:
             with contextlib.redirect_stdout(output):
                 exec(code, namespace)
             if example.expected is not None:
                 printed = output.getvalue().rstrip("\n")
-                assert printed == example.expected.body.rstrip("\n"), (
-                    f"{where}: the printed output differs"
-                )
+                expected = example.expected.body.rstrip("\n")
+                problem = mismatch(printed, expected)
+                assert problem is None, f"{where}: {problem}\n{printed}\n--- shown:\n{expected}"
     return len(examples(text))
 
 
@@ -236,3 +275,26 @@ def test_the_convention_itself() -> None:
     )
     found = examples(page)
     assert [e.expected.body if e.expected else None for e in found] == ["1\n", None]
+
+
+@pytest.mark.parametrize(
+    ("printed", "expected", "matches"),
+    [
+        ("accuracy 0.93", "accuracy ~0.93", True),
+        ("accuracy 0.95", "accuracy ~0.93", True),  # within 0.02
+        ("accuracy 0.9267", "accuracy ~0.94", True),
+        ("accuracy 0.90", "accuracy ~0.93", False),  # 0.03 off
+        ("accuracy 0.96", "accuracy ~0.93", False),
+        ("loss 0.074", "loss ~0.06", True),
+        ("loss 2.09", "loss ~2.05", True),  # 2 % of 2.05 is 0.041
+        ("loss 2.1", "loss ~2.05", False),
+        ("accuracy 0.93", "accuracy 0.94", False),  # without `~`, exact
+        ("accuracy: 0.93", "accuracy ~0.93", False),  # the text around a figure is exact
+        ("(3, 3) [0 1 2]\nloss -0.51", "(3, 3) [0 1 2]\nloss ~-0.5", True),
+        ("(3, 3) [0 1 2]\nloss -0.51", "(3, 4) [0 1 2]\nloss ~-0.5", False),
+    ],
+)
+def test_figures_from_training_match_within_the_tolerance(
+    printed: str, expected: str, matches: bool
+) -> None:
+    assert (mismatch(printed, expected) is None) is matches
