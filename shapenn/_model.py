@@ -270,7 +270,7 @@ class Model:
             if mine:
                 options.append(f"layers[{index}] {mine}")
             if source is not None and report.axis is not None:
-                theirs_dim = output_dim(source.layer, report.axis)
+                theirs_dim = output_dim(source.layer, report.axis, len(shape))
                 theirs = (
                     source.layer.resized({theirs_dim: report.needed})
                     if theirs_dim and hasattr(source.layer, "resized")

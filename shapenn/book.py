@@ -52,8 +52,16 @@ from ._model import Model as _Model
 from ._optimizers import SGD, Adagrad, Adam, RMSprop
 from .layers import Dense, Dropout, Layer, Linear, ReLU, Sigmoid, Softmax
 from .layers import _init as init
-from .layers._activations import Batch, softmax_backward
-from .shapes import ArgumentError, ArrayND, NotReadyError, ShapeError, shapechecked
+from .layers._activations import softmax_backward
+from .shapes import (
+    ArgumentError,
+    ArrayND,
+    Batched,
+    Floating,
+    NotReadyError,
+    ShapeError,
+    shapechecked,
+)
 from .shapes._vocabulary import Array1D, Array2D, Biases, Inputs, Outputs, Weights
 
 __all__ = [
@@ -167,7 +175,11 @@ class Layer_Dense(Dense):
     def resized(self, dims: Any) -> str:
         return f"Layer_Dense({dims.get('in', self.n_inputs)}, {dims.get('out', self.n_neurons)})"
 
-    def forward(self, inputs: Inputs, training: bool | None = None) -> Outputs:
+    # The book's layer is 2-D (np.dot of a 3-D array is another product), so its methods take
+    # (batch, in) where Dense takes any rank.
+    def forward(  # type: ignore[override]
+        self, inputs: Inputs, training: bool | None = None
+    ) -> Outputs:
         """``np.dot(inputs, weights) + biases``, the book's ``forward`` (``training`` is the
         book's Model's argument, unused here).
 
@@ -178,7 +190,7 @@ class Layer_Dense(Dense):
         self.output = output
         return output
 
-    def backward(self, dvalues: Outputs) -> Inputs:
+    def backward(self, dvalues: Outputs) -> Inputs:  # type: ignore[override]
         """The book's gradients: ``np.dot`` products, then each regularizer's term added.
 
         Shape: dvalues (batch, out) → (batch, in)
@@ -188,7 +200,7 @@ class Layer_Dense(Dense):
         self.dinputs = dinputs
         return dinputs
 
-    def backward_parameters(self, dvalues: Outputs) -> None:
+    def backward_parameters(self, dvalues: Outputs) -> None:  # type: ignore[override]
         """``dweights`` and ``dbiases`` as the book computes them.
 
         Shape: dvalues (batch, out)
@@ -235,22 +247,24 @@ class Layer_Dropout(Dropout):
 
     output: ArrayND
 
-    def forward(self, inputs: Batch, training: bool | None = None) -> Batch:
+    def forward(
+        self, inputs: Floating[Batched, " batch *features"], training: bool | None = None
+    ) -> Floating[Batched, " batch *features"]:
         """Drop values while training (``training``, else the layer's mode).
 
         Shape: inputs (batch, *features) → (batch, *features)
         """
         active = self.training if training is None else training
-        self.inputs = inputs
+        self._cache(inputs=inputs)
         if not active or not self.rate:
             self.mask = None
-            copied: Batch = inputs.copy()
+            copied: Floating[Batched, " batch *features"] = inputs.copy()
             self.output = copied
             return copied
         keep = 1 - self.rate
         draws = np.random.binomial(1, keep, size=inputs.shape)  # noqa: NPY002 - the book's draw
         self.mask = np.asarray(draws / keep, dtype=inputs.dtype)
-        dropped: Batch = inputs * self.mask
+        dropped: Floating[Batched, " batch *features"] = inputs * self.mask
         self.output = dropped
         return dropped
 
@@ -261,21 +275,24 @@ class Layer_Dropout(Dropout):
 class Layer_Input(Layer):
     """The book's input layer: its output is its input."""
 
-    def forward(self, inputs: Batch, training: bool | None = None) -> Batch:
+    def forward(
+        self, inputs: Floating[Batched, " batch *features"], training: bool | None = None
+    ) -> Floating[Batched, " batch *features"]:
         """The inputs, unchanged.
 
         Shape: inputs (batch, *features) → (batch, *features)
         """
-        self.inputs = inputs
-        self.output = inputs
+        self._cache(inputs=inputs, output=inputs)
         return inputs
 
-    def backward(self, dvalues: Batch) -> Batch:
+    def backward(
+        self, dvalues: Floating[Batched, " batch *features"]
+    ) -> Floating[Batched, " batch *features"]:
         """The gradient, unchanged.
 
         Shape: dvalues (batch, *features) → (batch, *features)
         """
-        self.dinputs = dvalues
+        self._cache(dinputs=dvalues)
         return dvalues
 
 
@@ -314,7 +331,9 @@ class Activation_Softmax(_Predicting, Softmax):
 
 
 @shapechecked
-def book_sigmoid_forward(inputs: Batch) -> Batch:
+def book_sigmoid_forward(
+    inputs: Floating[Batched, " batch *features"],
+) -> Floating[Batched, " batch *features"]:
     """``1 / (1 + exp(-inputs))``, the book's form (shapenn's ``sigmoid_forward`` uses
     ``tanh``, which never overflows but rounds differently). NumPy warns of an overflow for
     inputs below about -88 in float32; the result there is 0, as it should be.
@@ -323,7 +342,7 @@ def book_sigmoid_forward(inputs: Batch) -> Batch:
         inputs: (batch, *features) → the same shape.
     """
     with np.errstate(over="ignore"):
-        outputs: Batch = 1 / (1 + np.exp(-inputs))
+        outputs: Floating[Batched, " batch *features"] = 1 / (1 + np.exp(-inputs))  # pyright: ignore[reportAssignmentType]
     return outputs
 
 
@@ -331,14 +350,15 @@ class Activation_Sigmoid(_Predicting, Sigmoid):
     """The book's sigmoid, ``1 / (1 + exp(-x))``; ``predictions`` is ``outputs > 0.5`` as 0
     or 1."""
 
-    def forward(self, inputs: Batch, training: bool | None = None) -> Batch:
+    def forward(
+        self, inputs: Floating[Batched, " batch *features"], training: bool | None = None
+    ) -> Floating[Batched, " batch *features"]:
         """The sigmoid of every value; cache ``inputs`` and ``output``.
 
         Shape: inputs (batch, *features) → (batch, *features)
         """
         output = book_sigmoid_forward(inputs)
-        self.inputs = inputs
-        self.output = output
+        self._cache(inputs=inputs, output=output)
         return output
 
     def predictions(self, outputs: Any) -> Any:

@@ -102,7 +102,8 @@ def test_shapes_take_sizes_from_the_parameters() -> None:
     @settings(max_examples=20, deadline=None)
     @given(shapes(sn.Dense(7, 2)))
     def check(shape: tuple[int, ...]) -> None:
-        assert len(shape) == 2 and shape[1] == 7 and 1 <= shape[0] <= 8
+        # (batch, *positions, in): any axes between the batch and the 7 inputs
+        assert 2 <= len(shape) <= 4 and shape[-1] == 7 and 1 <= shape[0] <= 8
 
     check()
 
@@ -176,7 +177,7 @@ def test_training_works_under_the_hook():
 
 
 def test_a_mistake_is_still_a_shape_error():
-    with pytest.raises(sn.ShapeError, match="it is 1-D but 2-D is needed"):
+    with pytest.raises(sn.ShapeError, match="it is 1-D but at least 2-D is needed"):
         sn.Dense(4, 3).forward(np.zeros(4, np.float32))
 
 

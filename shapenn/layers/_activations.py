@@ -1,9 +1,11 @@
-"""Activation functions: elementwise (ReLU, Sigmoid, Tanh, Linear) and row-wise (Softmax).
+"""Activation functions: elementwise (ReLU, Sigmoid, Tanh, Linear) and over the last axis
+(Softmax).
 
 Each is a pair of pure kernels — forward and backward — and a thin class that caches what the
-backward pass needs. The elementwise ones take any shape with a batch axis first, so they follow
-a Dense layer ``(batch, features)`` or a convolution ``(batch, channels, height, width)``
-alike; Softmax takes ``(batch, classes)``.
+backward pass needs. They take any rank with a batch axis first, so they follow a Dense layer
+``(batch, features)``, a sequence ``(batch, seq, features)`` or a convolution ``(batch,
+channels, height, width)`` alike; Softmax normalizes the last axis, ``(batch, *positions,
+classes)``.
 """
 
 import functools
@@ -12,7 +14,7 @@ from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
 
-from ..shapes import Array2D, ArrayND, Floating, shapechecked
+from ..shapes import ArrayND, Batched, Floating, shapechecked
 from ._layer import Layer
 
 __all__ = [
@@ -36,9 +38,6 @@ __all__ = [
 Values: TypeAlias = Floating[ArrayND, "*shape"]
 #: An elementwise activation's kernels: forward, backward, and the cache backward reads.
 Kernels: TypeAlias = tuple[Callable[[Values], Values], Callable[[Values, Values], Values], str]
-
-#: A batch of any rank: (batch, features), (batch, channels, height, width), …
-Batch: TypeAlias = Floating[ArrayND, "batch *features"]  # noqa: F821 - dims, not names
 
 
 @shapechecked
@@ -71,9 +70,10 @@ def relu_backward(
 
 @shapechecked
 def softmax_forward(
-    inputs: Floating[Array2D, "batch classes"],
-) -> Floating[Array2D, "batch classes"]:
-    """Row-wise ``exp(x) / Σ exp(x)``, computed as ``exp(x - max x)`` so it never overflows.
+    inputs: Floating[Batched, "batch *positions classes"],
+) -> Floating[Batched, "batch *positions classes"]:
+    """``exp(x) / Σ exp(x)`` over the last axis, computed as ``exp(x - max x)`` so it never
+    overflows.
 
     Differences below ``log(tiny · classes)`` (about −85 for 10 classes in float32) are raised
     to it, so no probability is a subnormal, whose arithmetic would slow every later product:
@@ -81,12 +81,15 @@ def softmax_forward(
     apart (cross-entropy clips at 1e-7).
 
     Shape:
-        inputs: (batch, classes) → probabilities: (batch, classes), each row summing to 1.
+        inputs: (batch, *positions, classes) → probabilities of the same shape, summing to 1
+        over ``classes``.
     """
-    probabilities: Floating[Array2D, "batch classes"] = inputs - inputs.max(axis=1, keepdims=True)
-    np.maximum(probabilities, _softmax_floor(inputs.dtype, inputs.shape[1]), out=probabilities)
+    probabilities: Floating[Batched, "batch *positions classes"] = inputs - inputs.max(
+        axis=-1, keepdims=True
+    )
+    np.maximum(probabilities, _softmax_floor(inputs.dtype, inputs.shape[-1]), out=probabilities)
     np.exp(probabilities, out=probabilities)
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    probabilities /= probabilities.sum(axis=-1, keepdims=True)
     return probabilities
 
 
@@ -98,18 +101,19 @@ def _softmax_floor(dtype: np.dtype[Any], classes: int) -> float:
 
 @shapechecked(anchors=("outputs",))
 def softmax_backward(
-    dvalues: Floating[Array2D, "batch classes"], outputs: Floating[Array2D, "batch classes"]
-) -> Floating[Array2D, "batch classes"]:
-    """Multiply ``dvalues`` by each row's softmax Jacobian ``diag(s) - s sᵀ``.
+    dvalues: Floating[Batched, "batch *positions classes"],
+    outputs: Floating[ArrayND, "batch *positions classes"],
+) -> Floating[Batched, "batch *positions classes"]:
+    """Multiply ``dvalues`` by the softmax Jacobian ``diag(s) - s sᵀ`` of each position.
 
-    Done without forming the (batch, classes, classes) Jacobians:
+    Done without forming the (classes, classes) Jacobians:
     ``dinputs = s * (dvalues - Σ_j dvalues_j s_j)``.
 
     Shape:
-        dvalues, outputs: (batch, classes) → dinputs: (batch, classes).
+        dvalues, outputs: (batch, *positions, classes) → dinputs: the same shape.
     """
-    dot = (dvalues * outputs).sum(axis=1, keepdims=True)
-    dinputs: Floating[Array2D, "batch classes"] = outputs * (dvalues - dot)
+    dot = (dvalues * outputs).sum(axis=-1, keepdims=True)
+    dinputs: Floating[Batched, "batch *positions classes"] = outputs * (dvalues - dot)
     return dinputs
 
 
@@ -193,17 +197,20 @@ class _Elementwise(Layer):
     onnx_op: ClassVar[str]
     torch_module: ClassVar[str]
 
-    def forward(self, inputs: Batch) -> Batch:
+    def forward(
+        self, inputs: Floating[Batched, " batch *features"]
+    ) -> Floating[Batched, " batch *features"]:
         """Apply the activation to every value; cache ``inputs`` and ``output``.
 
         Shape: inputs (batch, *features) → (batch, *features)
         """
         output = self.kernels[0](inputs)
-        self.inputs = inputs
-        self.output = output
-        return output
+        self._cache(inputs=inputs, output=output)
+        return output  # pyright: ignore[reportReturnType]
 
-    def backward(self, dvalues: Batch) -> Batch:
+    def backward(
+        self, dvalues: Floating[Batched, " batch *features"]
+    ) -> Floating[Batched, " batch *features"]:
         """Multiply ``dvalues`` by the activation's derivative at the last forward.
 
         Shape: dvalues (batch, *features) → (batch, *features)
@@ -211,7 +218,7 @@ class _Elementwise(Layer):
         _, backward, reads = self.kernels
         dinputs = backward(dvalues, getattr(self, reads))
         self.dinputs = dinputs
-        return dinputs
+        return dinputs  # pyright: ignore[reportReturnType]
 
     def export_onnx(self, graph: Any, inputs: str) -> str:
         return str(graph.add(self.onnx_op, [inputs]))
@@ -236,37 +243,39 @@ class Softmax(Layer):
     """Softmax over the last axis, the book's ``Activation_Softmax``; numerically stable.
 
     Shape:
-        forward: (batch, classes) → (batch, classes), rows summing to 1; backward likewise.
+        forward: (batch, *positions, classes) → the same shape, summing to 1 over
+        ``classes``; backward likewise.
     """
 
     def forward(
-        self, inputs: Floating[Array2D, "batch classes"]
-    ) -> Floating[Array2D, "batch classes"]:
-        """Each row's probabilities; cache ``inputs`` and ``output``.
+        self, inputs: Floating[Batched, "batch *positions classes"]
+    ) -> Floating[Batched, "batch *positions classes"]:
+        """The probabilities over the last axis; cache ``inputs`` and ``output``.
 
-        Shape: inputs (batch, classes) → (batch, classes)
+        Shape: inputs (batch, *positions, classes) → (batch, *positions, classes)
         """
         output = softmax_forward(inputs)
-        self.inputs = inputs
-        self.output = output
+        self._cache(inputs=inputs, output=output)
         return output
 
     def backward(
-        self, dvalues: Floating[Array2D, "batch classes"]
-    ) -> Floating[Array2D, "batch classes"]:
-        """Multiply ``dvalues`` by each row's softmax Jacobian at the last forward.
+        self, dvalues: Floating[Batched, "batch *positions classes"]
+    ) -> Floating[Batched, "batch *positions classes"]:
+        """Multiply ``dvalues`` by the softmax Jacobian at the last forward.
 
-        Shape: dvalues (batch, classes) → (batch, classes)
+        Shape: dvalues (batch, *positions, classes) → (batch, *positions, classes)
         """
-        dinputs = softmax_backward(dvalues, self.output)
-        self.dinputs = dinputs
+        dinputs: Floating[Batched, "batch *positions classes"] = softmax_backward(
+            dvalues, self.output
+        )
+        self._cache(dinputs=dinputs)
         return dinputs
 
     def export_onnx(self, graph: Any, inputs: str) -> str:
-        return str(graph.add("Softmax", [inputs], axis=1))
+        return str(graph.add("Softmax", [inputs], axis=-1))
 
     def export_torch(self, torch: Any) -> Any:
-        return torch.nn.Softmax(dim=1)
+        return torch.nn.Softmax(dim=-1)
 
 
 class Sigmoid(_Elementwise):

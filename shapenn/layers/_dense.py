@@ -7,7 +7,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._args import nonnegative, positive
-from ..shapes import ArgumentError, Array2D, Floating, ShapeError, shapechecked
+from ..shapes import ArgumentError, Array2D, ArrayND, Batched, Floating, ShapeError, shapechecked
 from . import _init as init
 from ._init import torch_dtype as _torch_dtype
 from ._regularization import Regularized
@@ -19,56 +19,78 @@ D = TypeVar("D", bound="Dense")
 
 @shapechecked(anchors=("weights", "biases"))
 def dense_forward(
-    inputs: Floating[Array2D, "batch in"],
+    inputs: Floating[Batched, "batch *positions in"],
     weights: Floating[Array2D, "in out"],
     biases: Floating[Array2D, "1 out"],
-) -> Floating[Array2D, "batch out"]:
-    """Affine map of a batch: ``outputs = inputs @ weights + biases``.
+) -> Floating[Batched, "batch *positions out"]:
+    """Affine map of the last axis: ``outputs = inputs @ weights + biases``.
+
+    Any axes between the batch and the features (sequence positions, …) are carried through,
+    as ``torch.nn.Linear`` and Keras's ``Dense`` do.
 
     Shape:
-        inputs: (batch, in); weights: (in, out); biases: (1, out) → outputs: (batch, out).
+        inputs: (batch, *positions, in); weights: (in, out); biases: (1, out)
+        → outputs: (batch, *positions, out).
     """
-    outputs: Floating[Array2D, "batch out"] = inputs @ weights + biases
-    return outputs
+    if inputs.ndim == 2:
+        outputs: Floating[Batched, "batch *positions out"] = inputs @ weights + biases
+        return outputs
+    rows = inputs.reshape(-1, inputs.shape[-1]) @ weights + biases  # one GEMM, not a batch of
+    stacked: Floating[Batched, "batch *positions out"] = rows.reshape(
+        *inputs.shape[:-1], weights.shape[1]
+    )
+    return stacked
 
 
 @shapechecked(anchors=("inputs", "weights"))
 def dense_backward(
-    dvalues: Floating[Array2D, "batch out"],
-    inputs: Floating[Array2D, "batch in"],
+    dvalues: Floating[Batched, "batch *positions out"],
+    inputs: Floating[ArrayND, "batch *positions in"],
     weights: Floating[Array2D, "in out"],
-) -> tuple[Floating[Array2D, "batch in"], Floating[Array2D, "in out"], Floating[Array2D, "1 out"]]:
+) -> tuple[
+    Floating[Batched, "batch *positions in"],
+    Floating[Array2D, "in out"],
+    Floating[Array2D, "1 out"],
+]:
     """Gradients of ``inputs @ weights + biases`` given the gradient of its outputs.
 
     ``dinputs = dvalues @ weightsᵀ``, ``dweights = inputsᵀ @ dvalues``,
-    ``dbiases = Σ_batch dvalues``.
+    ``dbiases = Σ_batch dvalues`` (sums over every position too).
 
     Shape:
-        dvalues: (batch, out); inputs: (batch, in) from the forward pass; weights: (in, out)
-        → (dinputs: (batch, in), dweights: (in, out), dbiases: (1, out)).
+        dvalues: (batch, *positions, out); inputs: (batch, *positions, in) from the forward
+        pass; weights: (in, out) → (dinputs: (batch, *positions, in), dweights: (in, out),
+        dbiases: (1, out)).
     """
-    dinputs: Floating[Array2D, "batch in"] = dvalues @ weights.T
-    dweights: Floating[Array2D, "in out"] = inputs.T @ dvalues
-    dbiases: Floating[Array2D, "1 out"] = dvalues.sum(axis=0, keepdims=True)
+    rows, columns = _rows(dvalues), _rows(inputs)
+    dinputs: Floating[Batched, "batch *positions in"] = (rows @ weights.T).reshape(inputs.shape)
+    dweights: Floating[Array2D, "in out"] = columns.T @ rows
+    dbiases: Floating[Array2D, "1 out"] = rows.sum(axis=0, keepdims=True)
     return dinputs, dweights, dbiases
 
 
 @shapechecked(anchors=("inputs", "weights"))
 def dense_parameter_gradients(
-    dvalues: Floating[Array2D, "batch out"],
-    inputs: Floating[Array2D, "batch in"],
+    dvalues: Floating[ArrayND, "batch *positions out"],
+    inputs: Floating[ArrayND, "batch *positions in"],
     weights: Floating[Array2D, "in out"],
 ) -> tuple[Floating[Array2D, "in out"], Floating[Array2D, "1 out"]]:
     """The parameter gradients alone — for a first layer, whose input gradient nobody needs.
     (``weights`` is only read for its shape, which ties ``dvalues`` to the layer's ``out``.)
 
     Shape:
-        dvalues: (batch, out); inputs: (batch, in); weights: (in, out)
+        dvalues: (batch, *positions, out); inputs: (batch, *positions, in); weights: (in, out)
         → (dweights: (in, out), dbiases: (1, out)).
     """
-    dweights: Floating[Array2D, "in out"] = inputs.T @ dvalues
-    dbiases: Floating[Array2D, "1 out"] = dvalues.sum(axis=0, keepdims=True)
+    rows = _rows(dvalues)
+    dweights: Floating[Array2D, "in out"] = _rows(inputs).T @ rows
+    dbiases: Floating[Array2D, "1 out"] = rows.sum(axis=0, keepdims=True)
     return dweights, dbiases
+
+
+def _rows(values: Any) -> Any:
+    """(batch, *positions, features) as rows (batch · positions, features): a view."""
+    return values if values.ndim == 2 else values.reshape(-1, values.shape[-1])
 
 
 @shapechecked(anchors=("biases",))
@@ -100,11 +122,14 @@ class Dense(Regularized):
             shapes as the parameters.
 
     Shape:
-        forward: inputs (batch, in) → outputs (batch, out).
-        backward: dvalues (batch, out) → dinputs (batch, in), with the batch of the last forward.
+        forward: inputs (batch, *positions, in) → outputs (batch, *positions, out): the
+        last axis is mapped, any axes between the batch and it are carried through.
+        backward: dvalues (batch, *positions, out) → dinputs (batch, *positions, in), with
+        the shape of the last forward.
 
     The dims come from the annotations: ``weights`` declares ``in out``, ``forward`` declares
-    ``batch in → batch out``; the checks, the error words and ``Model.summary`` all read them.
+    ``batch *positions in → batch *positions out``; the checks, the error words and
+    ``Model.summary`` all read them.
 
     Example::
 
@@ -218,10 +243,11 @@ class Dense(Regularized):
         return f"Dense({dims.get('in', self.n_inputs)}, {dims.get('out', self.n_neurons)})"
 
     def export_onnx(self, graph: Any, inputs: str) -> str:
-        # ONNX's Gemm takes the weights as shapenn keeps them, (in, out).
+        # MatMul over the last axis, whatever the rank, with the weights as shapenn keeps
+        # them, (in, out).
         weights = graph.constant("weights", self.weights)
         biases = graph.constant("biases", self.biases.reshape(-1))
-        return str(graph.add("Gemm", [inputs, weights, biases]))
+        return str(graph.add("Add", [graph.add("MatMul", [inputs, weights]), biases]))
 
     def export_torch(self, torch: Any) -> Any:
         # nn.Linear keeps (out, in): the transpose of shapenn's.
@@ -231,33 +257,36 @@ class Dense(Regularized):
             linear.bias.copy_(torch.from_numpy(self.biases.reshape(-1).copy()))
         return linear
 
-    def forward(self, inputs: Floating[Array2D, "batch in"]) -> Floating[Array2D, "batch out"]:
+    def forward(
+        self, inputs: Floating[Batched, "batch *positions in"]
+    ) -> Floating[Batched, "batch *positions out"]:
         """Compute ``inputs @ weights + biases`` and remember ``inputs`` for ``backward``.
 
-        Shape: inputs (batch, in) → (batch, out)
+        Shape: inputs (batch, *positions, in) → (batch, *positions, out)
         """
         output = dense_forward(inputs, self.weights, self.biases)
-        self.inputs = inputs
-        self.output = output
+        self._cache(inputs=inputs, output=output)
         return output
 
-    def backward(self, dvalues: Floating[Array2D, "batch out"]) -> Floating[Array2D, "batch in"]:
+    def backward(
+        self, dvalues: Floating[Batched, "batch *positions out"]
+    ) -> Floating[Batched, "batch *positions in"]:
         """Store ``dweights`` and ``dbiases``; return the gradient for the previous layer.
 
-        Shape: dvalues (batch, out) → (batch, in)
+        Shape: dvalues (batch, *positions, out) → (batch, *positions, in)
         """
         dinputs, dweights, dbiases = dense_backward(dvalues, self.inputs, self.weights)
         self.dweights = dweights
         self.dbiases = dbiases
         self._regularize()
-        self.dinputs = dinputs
+        self._cache(dinputs=dinputs)
         return dinputs
 
-    def backward_parameters(self, dvalues: Floating[Array2D, "batch out"]) -> None:
+    def backward_parameters(self, dvalues: Floating[Batched, "batch *positions out"]) -> None:
         """``backward`` without the input gradient, which nobody needs for a first layer:
         a (batch, out) × (out, in) product saved. ``dinputs`` is left as it was.
 
-        Shape: dvalues (batch, out)
+        Shape: dvalues (batch, *positions, out)
         """
         dweights, dbiases = dense_parameter_gradients(dvalues, self.inputs, self.weights)
         self.dweights = dweights

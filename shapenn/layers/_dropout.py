@@ -5,8 +5,8 @@ from typing import Any
 import numpy as np
 
 from .._registry import JSONValue
-from ..shapes import ArgumentError, ArrayND, Floating, shapechecked
-from ._activations import Batch, identity_backward, identity_forward
+from ..shapes import ArgumentError, ArrayND, Batched, Floating, shapechecked
+from ._activations import identity_backward, identity_forward
 from ._layer import Layer
 
 __all__ = ["Dropout", "dropout_backward", "dropout_forward"]
@@ -58,12 +58,14 @@ class Dropout(Layer):
             raise ArgumentError(f"Dropout: rate must be in [0, 1), got {rate!r}")
         self.rate: float = float(rate)
         self.rng: np.random.Generator = np.random.default_rng(seed)
-        self.mask: Batch | None = None
+        self.mask: Floating[ArrayND, " batch *features"] | None = None
 
     def __repr__(self) -> str:
         return f"Dropout({self.rate:g})"
 
-    def forward(self, inputs: Batch) -> Batch:
+    def forward(
+        self, inputs: Floating[Batched, " batch *features"]
+    ) -> Floating[Batched, " batch *features"]:
         """Drop values in training; pass ``inputs`` through unchanged otherwise.
 
         Shape: inputs (batch, *features) → (batch, *features)
@@ -72,12 +74,13 @@ class Dropout(Layer):
             output, mask = dropout_forward(inputs, self.rate, self.rng)
         else:
             output, mask = identity_forward(inputs), None
-        self.inputs = inputs
-        self.output = output
+        self._cache(inputs=inputs, output=output)
         self.mask = mask
-        return output
+        return output  # pyright: ignore[reportReturnType]
 
-    def backward(self, dvalues: Batch) -> Batch:
+    def backward(
+        self, dvalues: Floating[Batched, " batch *features"]
+    ) -> Floating[Batched, " batch *features"]:
         """The gradient where values were kept (all of it outside training).
 
         Shape: dvalues (batch, *features) → (batch, *features)
@@ -87,7 +90,7 @@ class Dropout(Layer):
         else:
             dinputs = dropout_backward(dvalues, self.mask)
         self.dinputs = dinputs
-        return dinputs
+        return dinputs  # pyright: ignore[reportReturnType]
 
     def export_onnx(self, graph: Any, inputs: str) -> str:
         return inputs  # inference keeps every value: nothing to compute

@@ -152,7 +152,8 @@ class Layer(Registered):
         super().__init_subclass__(**kwargs)
         check_methods(cls)
         if "__init__" in vars(cls):
-            cls.__init__ = _recording(cls.__init__)  # type: ignore[method-assign]
+            # setattr, so that type checkers keep the class's own __init__ signature
+            setattr(cls, "__init__", _recording(vars(cls)["__init__"]))  # noqa: B010
 
     def __getattr__(self, name: str) -> Any:
         # Only called for attributes that do not exist.
@@ -179,6 +180,12 @@ class Layer(Registered):
         The same as ``backward`` unless a layer can skip work (Dense skips a matrix product).
         """
         self.backward(dvalues)
+
+    def _cache(self, **arrays: Any) -> None:
+        """Keep arrays of this call for ``backward`` (``inputs``, ``output``, ``dinputs``):
+        ``self.inputs = inputs``, written so that in a method generic in the rank (taking
+        ``Batched``) type checkers keep the attributes' declared type."""
+        vars(self).update(arrays)
 
     # --- the walk over state -----------------------------------------------------------------
 
@@ -243,9 +250,10 @@ class Layer(Registered):
     # --- shapes before data ------------------------------------------------------------------
 
     def input_shape(self) -> tuple[Size, ...] | None:
-        """The shape ``forward`` accepts, as far as the parameters tell: ``(batch, 2)`` for
-        ``Dense(2, 64)``, ``?`` for a size only data can tell; None when not even the rank is
-        known (no annotation, or any number of axes)."""
+        """The simplest shape ``forward`` accepts, as far as the parameters tell: ``(batch,
+        2)`` for ``Dense(2, 64)`` (whose ``*positions`` may hold more axes), ``?`` for a size
+        only data can tell; None when not even the rank is known (no annotation, or any
+        number of axes with nothing after them)."""
         found = input_spec(self)
         if found is None:
             return None
@@ -259,7 +267,8 @@ class Layer(Registered):
             elif isinstance(dim, Named):
                 shape.append(dim.name if dim.name == "batch" else UNKNOWN)
             elif isinstance(dim, Variadic):
-                return None
+                if dim is spec.dims[-1]:
+                    return None  # "batch *features": nothing says which rank
             else:
                 shape.append(UNKNOWN)
         return tuple(shape)

@@ -62,7 +62,9 @@ from ._vocabulary import Array1D as Array1D
 from ._vocabulary import Array2D as Array2D
 from ._vocabulary import Array3D as Array3D
 from ._vocabulary import Array4D as Array4D
+from ._vocabulary import Array5D as Array5D
 from ._vocabulary import ArrayND as ArrayND
+from ._vocabulary import Batched as Batched
 from ._vocabulary import Biases as Biases
 from ._vocabulary import Floating as Floating
 from ._vocabulary import Inputs as Inputs
@@ -78,8 +80,10 @@ __all__ = [
     "Array2D",
     "Array3D",
     "Array4D",
+    "Array5D",
     "ArrayND",
     "ArraySpec",
+    "Batched",
     "Biases",
     "Bindings",
     "Bound",

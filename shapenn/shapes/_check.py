@@ -460,7 +460,8 @@ def _empty_output(
     bindings = bind_all(items, prebound)
     spec = specs_of(blamed.hint)[0]
     before = bind_all([item for item in items if item is not blamed], prebound)
-    expected = " ".join(filter(None, [spec.family_words, render_spec(spec, before)]))
+    shape = getattr(blamed.value, "shape", None)
+    expected = " ".join(filter(None, [spec.family_words, render_spec(spec, before, shape)]))
     return empty_output_error(where, blamed, expected, describe(blamed.value), returns, bindings)
 
 

@@ -514,8 +514,17 @@ def format_shape(shape: Iterable[Any]) -> str:
     return f"({parts[0]},)" if len(parts) == 1 else "(" + ", ".join(parts) + ")"
 
 
-def render_spec(spec: ArraySpec, bindings: Bindings) -> str:
-    """The spec with known sizes shown: ``(batch, in=4)``, ``(*features)``, ``(1, out=3)``."""
+def render_spec(spec: ArraySpec, bindings: Bindings, shape: tuple[Size, ...] | None = None) -> str:
+    """The spec with known sizes shown: ``(batch, in=4)``, ``(*features)``, ``(1, out=3)``.
+
+    A variadic dim that ``bindings`` leaves open takes its sizes from ``shape`` (the array
+    being explained) when that has enough axes: shown as ``*positions=(7,)``, or left out when
+    it is empty — a 2-D array to ``(batch, *positions, in)`` reads ``(batch, in=4)``.
+    """
+    where = spec.variadic
+    middle: tuple[Size, ...] | None = None
+    if where is not None and shape is not None and len(shape) >= spec.rank:
+        middle = tuple(shape[where : len(shape) - (len(spec.dims) - where - 1)])
     parts: list[str] = []
     for dim in spec.dims:
         if isinstance(dim, Named):
@@ -524,7 +533,9 @@ def render_spec(spec: ArraySpec, bindings: Bindings) -> str:
             parts.append(f"{dim.name}={known.size}" if shown and known else dim.name)
         elif isinstance(dim, Variadic) and dim.name is not None:
             known = bindings.get("*" + dim.name)
-            sizes = known.size if known is not None else None
+            sizes = known.size if known is not None else middle
+            if sizes == ():
+                continue
             shown = isinstance(sizes, tuple)
             parts.append(f"*{dim.name}={format_shape(sizes)}" if shown else str(dim))  # type: ignore[arg-type]
         elif isinstance(dim, Expr):

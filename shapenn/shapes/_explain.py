@@ -9,7 +9,7 @@ never on the hot path.
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -21,6 +21,7 @@ from ._dims import (
     Fixed,
     Mismatch,
     Named,
+    Variadic,
     bind,
     claim,
     empty_axis,
@@ -54,6 +55,14 @@ class Item:
     hint: Any
     value: Any
     anchor: bool = False
+
+
+def _shape_of(value: Any) -> tuple[int, ...] | None:
+    """The shape of an array, or of what NumPy would make of a list; None for neither."""
+    if isinstance(value, np.ndarray):
+        return tuple(value.shape)
+    array = _as_array(value) if value is not None else None
+    return None if array is None else tuple(array.shape)
 
 
 def describe(value: Any) -> str:
@@ -206,9 +215,13 @@ def _tried(code: str, value: Any, spec: ArraySpec, bindings: Bindings | None) ->
 def _shape_fix(spec: ArraySpec, before: Bindings, shape: tuple[int, ...]) -> Fix | None:
     """How to give an array of ``shape`` the shape ``spec`` needs, keeping each sample's
     values where they belong; None when no such fix is known."""
-    dims = spec.dims
     if spec.variadic is not None:
-        return None
+        # At its simplest, with no axes in the variadic: a 1-D sample for (batch, *, in).
+        simplest = [d for d in spec.dims if not isinstance(d, Variadic)]
+        if len(shape) >= len(simplest):
+            return None
+        spec = replace(spec, dims=tuple(simplest))
+    dims = spec.dims
     expected: list[int] = []  # the sizes the spec needs after its first axis, where known
     for dim in dims[1:]:
         known = before.get(dim.name) if isinstance(dim, Named) else None
@@ -436,7 +449,7 @@ def bound_sizes(bindings: Bindings, spec: ArraySpec | None = None) -> dict[str, 
     return {
         k: v.size
         for k, v in bindings.items()
-        if (not v.config or k in mentioned) and not isinstance(v.size, str)
+        if (not v.config or k in mentioned) and not isinstance(v.size, str) and v.size != ()
     }
 
 
@@ -451,7 +464,10 @@ def explain(
     problem = first_problem(items, bindings)
     if problem is not None:
         spec = problem.spec
-        expected = " ".join(filter(None, [spec.family_words, render_spec(spec, problem.bindings)]))
+        shape = _shape_of(problem.item.value)
+        expected = " ".join(
+            filter(None, [spec.family_words, render_spec(spec, problem.bindings, shape)])
+        )
         report = Report(
             where=where,
             argument=problem.item.label,
@@ -496,7 +512,7 @@ def explain_return(
                 Report(
                     where=where,
                     argument=label,
-                    expected=render_spec(spec, problem.bindings),
+                    expected=render_spec(spec, problem.bindings, _shape_of(part)),
                     got=describe(part),
                     reason=f"{problem.reason}; {reason}",
                     bound=bound_sizes(problem.bindings, problem.spec),
@@ -592,7 +608,7 @@ def shape_error(
         Report(
             where=where,
             argument=label,
-            expected=render_spec(spec, bindings),
+            expected=render_spec(spec, bindings, value.shape),
             got=describe(value),
             reason=mismatch.reason,
             bound=bound_sizes(bindings, spec),
@@ -627,7 +643,7 @@ def array_rule_error(
         if not isinstance(value, np.ndarray) or not specs_of(item.hint):
             continue
         spec = specs_of(item.hint)[0]
-        expected = " ".join(filter(None, [spec.family_words, render_spec(spec, {})]))
+        expected = " ".join(filter(None, [spec.family_words, render_spec(spec, {}, value.shape)]))
         if isinstance(value, np.matrix):
             reason = "it is an np.matrix, whose `*` is a matrix product"
             hint = f"pass a plain array: `np.asarray({item.label})`"

@@ -17,6 +17,7 @@ from ._dims import (
     Bound,
     Derived,
     Size,
+    Variadic,
     bind,
     claim,
     format_shape,
@@ -58,7 +59,9 @@ def _known(obj: Any, spec: Signature, where: str) -> Bindings:
             Report(
                 where,
                 problem.item.label,
-                render_spec(problem.spec, problem.bindings),
+                render_spec(
+                    problem.spec, problem.bindings, getattr(problem.item.value, "shape", None)
+                ),
                 describe(problem.item.value),
                 problem.reason,
                 located=True,
@@ -98,7 +101,7 @@ def infer_output(obj: Any, input_shape: tuple[Size, ...]) -> Inferred | None:
     trial = dict(known)
     mismatch = bind(spec, input_shape, trial)
     if mismatch is not None:
-        expected = render_spec(spec, known)  # before data a shape has no dtype to speak of
+        expected = render_spec(spec, known, input_shape)  # before data: no dtype to speak of
         raise ShapeError(
             Report(
                 where=f"{obj!r}.forward",
@@ -116,7 +119,7 @@ def infer_output(obj: Any, input_shape: tuple[Size, ...]) -> Inferred | None:
     empty = empty_output_error(
         f"{obj!r}.forward",
         Item(name, checker.hints[name], None),
-        render_spec(spec, known),
+        render_spec(spec, known, input_shape),
         format_shape(input_shape),
         checker.returns,
         claim(trial, name),
@@ -132,17 +135,25 @@ def infer_output(obj: Any, input_shape: tuple[Size, ...]) -> Inferred | None:
     return Inferred(*result)
 
 
-def output_dim(obj: Any, axis: int) -> str | None:
-    """The name of the dim at ``axis`` of ``obj.forward``'s return annotation, if it is a
-    plain named dim that the object's parameters or config bind (``out`` for Dense)."""
+def output_dim(obj: Any, axis: int, rank: int) -> str | None:
+    """The name of the dim at ``axis`` of ``obj.forward``'s output of ``rank`` axes, if it is
+    a plain named dim that the object's parameters or config bind (``out`` for Dense)."""
     parts = _parts(obj)
     if parts is None:
         return None
-    checker, spec = parts
-    returns = specs_of(checker.returns)
-    if len(returns) != 1 or returns[0].variadic is not None or axis >= len(returns[0].dims):
+    _, spec = parts
+    returns = specs_of(spec.output)
+    if len(returns) != 1 or not 0 <= axis < rank:
         return None
-    dim = returns[0].dims[axis]
-    name = getattr(dim, "name", None)
+    dims, where = returns[0].dims, returns[0].variadic
+    if where is None:
+        dim = dims[axis] if rank == len(dims) else None
+    elif axis < where:
+        dim = dims[axis]
+    elif axis >= rank - (len(dims) - where - 1):
+        dim = dims[len(dims) - (rank - axis)]
+    else:
+        dim = None  # inside the variadic axes
+    name = getattr(dim, "name", None) if not isinstance(dim, Variadic) else None
     owned = {n for d in spec.state for s in specs_of(d.hint) for n in s.names()}
     return name if isinstance(name, str) and (name in owned or name in spec.dims) else None

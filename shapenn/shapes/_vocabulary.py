@@ -7,7 +7,7 @@ pyright, so these aliases carry the *rank* to static checkers through NumPy's sh
 before the code runs.
 """
 
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
 
 import numpy as np
 from jaxtyping import AbstractDtype, Integer, Real
@@ -17,7 +17,9 @@ __all__ = [
     "Array2D",
     "Array3D",
     "Array4D",
+    "Array5D",
     "ArrayND",
+    "Batched",
     "Biases",
     "Floating",
     "Inputs",
@@ -44,10 +46,17 @@ if TYPE_CHECKING:
     Array2D: TypeAlias = np.ndarray[tuple[int, int], np.dtype[Any]]
     Array3D: TypeAlias = np.ndarray[tuple[int, int, int], np.dtype[Any]]
     Array4D: TypeAlias = np.ndarray[tuple[int, int, int, int], np.dtype[Any]]
+    Array5D: TypeAlias = np.ndarray[tuple[int, int, int, int, int], np.dtype[Any]]
     ArrayND: TypeAlias = np.ndarray[Any, np.dtype[Any]]
+    #: A batch of any rank from 2 to 5, the same on the way out as on the way in:
+    #: ``Floating[Batched, "batch *positions in"] -> Floating[Batched, "batch *positions out"]``
+    #: tells a type checker that a (batch, seq, features) array gives a 3-D one back, and
+    #: that a 1-D array is not a batch. (mypy checks a function of it once per rank; pyright
+    #: once for all, so NumPy's results in such a function may need a pyright-only ignore.)
+    Batched = TypeVar("Batched", Array2D, Array3D, Array4D, Array5D)
 else:
     # At run time jaxtyping needs the bare class; the rank is in the dim string.
-    Array1D = Array2D = Array3D = Array4D = ArrayND = np.ndarray
+    Array1D = Array2D = Array3D = Array4D = Array5D = ArrayND = Batched = np.ndarray
 
 Inputs: TypeAlias = Floating[Array2D, "batch in"]
 Outputs: TypeAlias = Floating[Array2D, "batch out"]

@@ -84,6 +84,11 @@ def shapes(draw: st.DrawFn, target: Layer | Model, *, max_size: int = 8) -> tupl
     """A shape that fits ``target``'s input: known dims as they are, the others drawn in
     [1, max_size], arithmetic dims computed (redrawn until they are positive)."""
     spec, known, _ = _target(target)
+    if isinstance(target, Model):
+        sample = target.sample_shape  # what the whole chain takes, not only its first layer
+        if sample is not None and all(isinstance(size, int) for size in sample):
+            batch = draw(st.integers(1, max_size))
+            return (batch, *(int(size) for size in sample))
     for _ in range(50):
         bindings: Bindings = dict(known)
         shape: list[int] = []
@@ -133,11 +138,25 @@ def _broken_shape(draw: st.DrawFn, target: Layer | Model, max_size: int) -> tupl
     spec, known, _ = _target(target)
     good = draw(shapes(target, max_size=max_size))
     # The axes whose size a parameter or config fixes: changing one must break the target.
+    # Dims after a variadic one are counted from the end.
+    where = spec.variadic
+    placed = list(enumerate(spec.dims))
+    if where is not None:
+        after = len(spec.dims) - where - 1
+        placed = [(axis, spec.dims[axis]) for axis in range(where)] + [
+            (len(good) - after + j, spec.dims[where + 1 + j]) for j in range(after)
+        ]
     fixed = [
         axis
-        for axis, dim in enumerate(spec.dims[: len(good)])
-        if isinstance(dim, Fixed)
-        or (isinstance(dim, Named) and isinstance(getattr(known.get(dim.name), "size", None), int))
+        for axis, dim in placed
+        if axis < len(good)
+        and (
+            isinstance(dim, Fixed)
+            or (
+                isinstance(dim, Named)
+                and isinstance(getattr(known.get(dim.name), "size", None), int)
+            )
+        )
     ]
     kinds = ["fewer axes", "more axes"] if spec.variadic is None else ["fewer axes"]
     if fixed:

@@ -32,8 +32,8 @@ def test_transposed_inputs_get_the_transpose_hint() -> None:
 
 def test_a_single_sample_gets_the_batch_axis_hint() -> None:
     assert _message(sn.Dense(4, 3, seed=0).forward, np.zeros(4, F32)) == (
-        "Dense(4 → 3).forward: `inputs` expected floating-point (batch, in=4), got (4,) float32: "
-        "it is 1-D but 2-D is needed.\n"
+        "Dense(4 → 3).forward: `inputs` expected floating-point (batch, *positions, in=4), got "
+        "(4,) float32: it is 1-D but at least 2-D is needed.\n"
         "  dims bound so far: in=4, out=3\n"
         "  hint: add a batch axis: `inputs[None, :]` or `inputs.reshape(1, -1)`"
     )

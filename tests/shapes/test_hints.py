@@ -123,9 +123,9 @@ def test_a_list_with_three_problems_gets_one_fix() -> None:
     with pytest.raises(sn.ShapeError) as caught:
         neuron.forward([1, 2, 3])  # type: ignore[arg-type]
     assert str(caught.value) == (
-        "Dense(3 → 1).forward: `inputs` expected floating-point (batch, in=3), got a list: a "
-        "NumPy array is needed; as one, its dtype int64 is not float32 or float64; and it is "
-        "1-D but 2-D is needed.\n"
+        "Dense(3 → 1).forward: `inputs` expected floating-point (batch, *positions, in=3), got "
+        "a list: a NumPy array is needed; as one, its dtype int64 is not float32 or float64; "
+        "and it is 1-D but at least 2-D is needed.\n"
         "  dims bound so far: in=3, out=1\n"
         "  hint: convert it and add a batch axis: `np.array([[1, 2, 3]], dtype=np.float32)`"
     )

@@ -122,7 +122,7 @@ def test_the_layer_mistake_in_full(tmp_path: Path) -> None:
         f'  File "{tmp_path / "script.py"}", line 5, in <module>',
         "    sn.Dense(4, 3).forward(np.zeros(4, np.float32))",
         "shapenn.ShapeError: Dense(4 → 3).forward: `inputs` expected floating-point "
-        "(batch, in=4), got (4,) float32: it is 1-D but 2-D is needed.",
+        "(batch, *positions, in=4), got (4,) float32: it is 1-D but at least 2-D is needed.",
         "  dims bound so far: in=4, out=3",
         "  hint: add a batch axis: `inputs[None, :]` or `inputs.reshape(1, -1)`",
     ]
@@ -179,8 +179,8 @@ def test_ipython_shows_the_layer_mistake_in_four_lines(tmp_path: Path) -> None:
         [sys.executable, "-m", "IPython", "--colors=NoColor", "--no-banner", "cell.py"], tmp_path
     )
     assert _lines(result.stdout + result.stderr) == [
-        "ShapeError: Dense(4 → 3).forward: `inputs` expected floating-point (batch, in=4), got "
-        "(4,) float32: it is 1-D but 2-D is needed.",
+        "ShapeError: Dense(4 → 3).forward: `inputs` expected floating-point (batch, *positions, "
+        "in=4), got (4,) float32: it is 1-D but at least 2-D is needed.",
         "  dims bound so far: in=4, out=3",
         "  hint: add a batch axis: `inputs[None, :]` or `inputs.reshape(1, -1)`",
         f"  at {tmp_path / 'cell.py'}:5: sn.Dense(4, 3).forward(np.zeros(4, np.float32))",

@@ -148,12 +148,12 @@ def binary_targets() -> Any:
     return np.array([[0, 1], [1, 1], [0, 0], [1, 0], [0, 1]], dtype=F32)
 
 
-DENSE_FORWARD = sig("batch in:F", "in out:F", "1 out:F")
-DENSE_BACKWARD = sig("batch out:F", "batch in:F", "in out:F")
+DENSE_FORWARD = sig("batch *positions in:F", "in out:F", "1 out:F")
+DENSE_BACKWARD = sig("batch *positions out:F", "batch *positions in:F", "in out:F")
 FEATURES_1 = sig("batch *features:F")
 FEATURES_2 = sig("batch *features:F", "batch *features:F")
-SOFTMAX_1 = sig("batch classes:F")
-SOFTMAX_2 = sig("batch classes:F", "batch classes:F")
+SOFTMAX_1 = sig("batch *positions classes:F")
+SOFTMAX_2 = sig("batch *positions classes:F", "batch *positions classes:F")
 ELEMENTWISE_1 = sig("*shape:F")
 ELEMENTWISE_2 = sig("*shape:F", "*shape:F")
 SPARSE = sig("batch classes:F", "batch:I")
@@ -251,10 +251,7 @@ def _dense_kernel_args() -> dict[str, tuple[tuple[Any, ...], Signature]]:
         "dense_forward": ((inputs(), w, b), DENSE_FORWARD),
         "dense_backward": ((dvalues, inputs(), w), DENSE_BACKWARD),
         "_dense_parameters": ((w, b), sig("in out:F", "1 out:F")),
-        "dense_parameter_gradients": (
-            (dvalues, inputs(), w),
-            sig("batch out:F", "batch in:F", "in out:F"),
-        ),
+        "dense_parameter_gradients": ((dvalues, inputs(), w), DENSE_BACKWARD),
     }
 
 
