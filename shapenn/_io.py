@@ -32,11 +32,11 @@ import numpy.typing as npt
 from ._files import write_atomically
 from ._losses import Loss
 from ._metrics import Accuracy
-from ._model import Model
-from ._optimizers import Optimizer
 from ._registry import Registered, lookup, registered_name
 from .layers import Layer
 from .layers._init import uninitialized
+from .model import Model
+from .optim import Optimizer
 from .shapes import ArgumentError, ShapennError
 
 __all__ = ["FORMAT", "VERSION", "ModelFileError", "load", "save"]

@@ -1,34 +1,44 @@
 """Losses: per-sample values, their mean, and their gradient with respect to the predictions.
 
-Each loss is a set of pure kernels plus a thin class. Predictions are clipped to
-``[1e-7, 1 - 1e-7]`` before any logarithm, as the nnfs book does; the gradients use the same
-clipped values, so they never divide by zero.
+Each loss is a set of pure kernels plus a thin class. Predictions are ``(batch, *positions,
+classes)`` (or ``outputs``): a sequence model's ``(batch, seq, vocab)`` is scored at every
+position, and a sample's loss is the mean over its positions, so the batch's mean loss is the
+mean over every position of every sample. Predictions are clipped to ``[1e-7, 1 - 1e-7]``
+before any logarithm, as the nnfs book does; the gradients use the same clipped values, so they
+never divide by zero.
+
+A model checks its targets against its loss's own ``forward`` annotation (`Loss.targets`), so
+``y`` gets the same words as any argument of a layer; what annotations cannot say — a label
+beyond the classes, a one-hot row that is no distribution, a NaN — each loss checks in
+`Loss.check_targets`.
 """
 
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeAlias, cast
+from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
 from jaxtyping import Integer, Real
 
-from ._data import check_class_targets, check_labels, check_value_targets
 from ._registry import Registered
+from ._values import as_array, check_labels, check_probability_rows, finite
 from .layers import Layer, Softmax
 from .layers._activations import softmax_forward
 from .shapes import (
     ArgumentError,
     Array1D,
-    Array2D,
     ArrayND,
+    Bound,
     Floating,
     LabelError,
-    OneHot,
     ShapeError,
+    Size,
+    argument_error,
+    bind,
+    check_methods,
     shapechecked,
+    signature,
+    specs_of,
 )
-from .shapes import SparseLabels as Sparse
-from .shapes._check import check_methods
-from .shapes._dims import Size
 
 __all__ = [
     "BinaryCrossentropy",
@@ -41,30 +51,48 @@ __all__ = [
 
 EPSILON = 1e-7
 
-Probabilities: TypeAlias = Floating[Array2D, "batch classes"]
+Probabilities: TypeAlias = Floating[ArrayND, "batch *positions classes"]
 SampleLosses: TypeAlias = Floating[Array1D, " batch"]
-ClassTargets: TypeAlias = Sparse | OneHot
-Predictions: TypeAlias = Floating[Array2D, "batch outputs"]
-Targets: TypeAlias = Real[Array2D, "batch outputs"]
+Labels: TypeAlias = Integer[ArrayND, " batch *positions"]
+OneHotRows: TypeAlias = Real[ArrayND, "batch *positions classes"]
+ClassTargets: TypeAlias = Labels | OneHotRows
+Predictions: TypeAlias = Floating[ArrayND, "batch *positions outputs"]
+Targets: TypeAlias = Real[ArrayND, "batch *positions outputs"]
+
+Array = np.ndarray[Any, np.dtype[Any]]
 
 
-def _clip(values: np.ndarray[Any, np.dtype[Any]]) -> np.ndarray[Any, np.dtype[Any]]:
-    clipped: np.ndarray[Any, np.dtype[Any]] = np.clip(values, EPSILON, 1 - EPSILON)
+def _clip(values: Array) -> Array:
+    clipped: Array = np.clip(values, EPSILON, 1 - EPSILON)
     return clipped
 
 
-def _sparse(y_true: "ClassTargets") -> Sparse | None:
-    """``y_true`` as integer labels if it is 1-D (the kernel checks the rest), else None."""
-    return cast(Sparse, y_true) if np.ndim(y_true) == 1 else None
+def _sparse(y_pred: Any, y_true: Any) -> Labels | None:
+    """``y_true`` as integer labels when it has one axis fewer than the predictions (the
+    kernel checks the rest), else None: one-hot rows."""
+    labels: Labels | None = y_true if np.ndim(y_true) == np.ndim(y_pred) - 1 else None
+    return labels
 
 
-def _like(
-    targets: np.ndarray[Any, np.dtype[Any]], predictions: np.ndarray[Any, np.dtype[Any]]
-) -> np.ndarray[Any, np.dtype[Any]]:
+def _like(targets: Array, predictions: Array) -> Array:
     """Integer or boolean targets in the predictions' dtype: NumPy would promote
     float32 × int64 to float64 and upcast the loss and every gradient after it."""
-    same: np.ndarray[Any, np.dtype[Any]] = targets.astype(predictions.dtype, copy=False)
+    same: Array = targets.astype(predictions.dtype, copy=False)
     return same
+
+
+def _rows(values: Array) -> Array:
+    """(batch, *positions, k) as rows (batch · positions, k): a view."""
+    return values if values.ndim == 2 else values.reshape(-1, values.shape[-1])
+
+
+def _per_sample(values: Array, batch: int) -> Array:
+    """Each sample's loss: the mean of its ``values`` (one per position, or per output), which
+    come in sample order; for 2-D predictions, one value per sample is returned as it is."""
+    if values.ndim == 1 and values.shape[0] == batch:
+        return values
+    per_sample: Array = values.reshape(batch, values.size // batch if batch else 0).mean(axis=1)
+    return per_sample
 
 
 # --- categorical cross-entropy -------------------------------------------------------------
@@ -72,102 +100,121 @@ def _like(
 
 @shapechecked(anchors=("y_pred",))
 def categorical_crossentropy_sparse(
-    y_pred: Floating[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
+    y_pred: Floating[ArrayND, "batch *positions classes"],
+    y_true: Integer[ArrayND, " batch *positions"],
 ) -> Floating[Array1D, " batch"]:
-    """``-log p[i, y_i]`` for each sample, from integer labels.
+    """``-log p[..., y]`` at each position, averaged over a sample's positions.
 
     Shape:
-        y_pred: (batch, classes); y_true: (batch,) integers in [0, classes) → (batch,).
+        y_pred: (batch, *positions, classes); y_true: (batch, *positions) integers in
+        [0, classes) → (batch,).
     """
-    check_labels(y_true, y_pred.shape[1])
-    picked = _clip(y_pred[np.arange(y_true.shape[0]), y_true])
-    losses: SampleLosses = -np.log(picked)
+    check_labels(y_true, y_pred.shape[-1])
+    rows, labels = _rows(y_pred), y_true.reshape(-1)
+    picked = _clip(rows[np.arange(labels.shape[0]), labels])
+    losses: SampleLosses = _per_sample(-np.log(picked), y_pred.shape[0])
     return losses
 
 
 @shapechecked(anchors=("y_pred",))
 def categorical_crossentropy_onehot(
-    y_pred: Floating[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
+    y_pred: Floating[ArrayND, "batch *positions classes"],
+    y_true: Real[ArrayND, "batch *positions classes"],
 ) -> Floating[Array1D, " batch"]:
-    """``-log Σ_c p[i, c] y[i, c]`` for each sample, from one-hot targets.
+    """``-log Σ_c p[..., c] y[..., c]`` at each position, averaged over a sample's positions.
 
     Shape:
-        y_pred: (batch, classes); y_true: (batch, classes) one-hot → (batch,).
+        y_pred: (batch, *positions, classes); y_true: the same shape, one-hot → (batch,).
     """
-    confidences = (_clip(y_pred) * _like(y_true, y_pred)).sum(axis=1)
-    losses: SampleLosses = -np.log(confidences)
+    confidences = (_clip(_rows(y_pred)) * _like(_rows(y_true), y_pred)).sum(axis=1)
+    losses: SampleLosses = _per_sample(-np.log(confidences), y_pred.shape[0])
     return losses
 
 
 @shapechecked(anchors=("y_pred",))
 def categorical_crossentropy_sparse_backward(
-    y_pred: Floating[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
-) -> Floating[Array2D, "batch classes"]:
-    """Gradient of the mean loss: ``-1 / p[i, y_i] / batch`` at the true class, 0 elsewhere.
+    y_pred: Floating[ArrayND, "batch *positions classes"],
+    y_true: Integer[ArrayND, " batch *positions"],
+) -> Floating[ArrayND, "batch *positions classes"]:
+    """Gradient of the mean loss: ``-1 / p[..., y] / n`` at the true class, 0 elsewhere, with
+    ``n`` the number of positions in the batch (its size for 2-D predictions).
 
     Shape:
-        y_pred: (batch, classes); y_true: (batch,) → dinputs: (batch, classes).
+        y_pred: (batch, *positions, classes); y_true: (batch, *positions) → dinputs: the
+        predictions' shape.
     """
-    check_labels(y_true, y_pred.shape[1])
-    rows = np.arange(y_true.shape[0])
-    dinputs: Probabilities = np.zeros_like(y_pred)
-    dinputs[rows, y_true] = -1.0 / _clip(y_pred[rows, y_true]) / y_true.shape[0]
+    check_labels(y_true, y_pred.shape[-1])
+    rows, labels = _rows(y_pred), y_true.reshape(-1)
+    index = np.arange(labels.shape[0])
+    gradient = np.zeros_like(rows)
+    gradient[index, labels] = -1.0 / _clip(rows[index, labels]) / labels.shape[0]
+    dinputs: Probabilities = gradient.reshape(y_pred.shape)
     return dinputs
 
 
 @shapechecked(anchors=("y_pred",))
 def categorical_crossentropy_onehot_backward(
-    y_pred: Floating[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
-) -> Floating[Array2D, "batch classes"]:
-    """Gradient of the mean loss: ``-y / p / batch``.
+    y_pred: Floating[ArrayND, "batch *positions classes"],
+    y_true: Real[ArrayND, "batch *positions classes"],
+) -> Floating[ArrayND, "batch *positions classes"]:
+    """Gradient of the mean loss: ``-y / p / n``, ``n`` the number of positions.
 
     Shape:
-        y_pred, y_true: (batch, classes) → dinputs: (batch, classes).
+        y_pred, y_true: (batch, *positions, classes) → dinputs: the same shape.
     """
-    dinputs: Probabilities = -_like(y_true, y_pred) / _clip(y_pred) / y_pred.shape[0]
+    positions = max(_rows(y_pred).shape[0], 1)
+    dinputs: Probabilities = -_like(y_true, y_pred) / _clip(y_pred) / positions
     return dinputs
 
 
 @shapechecked(anchors=("probabilities",))
 def softmax_crossentropy_sparse_backward(
-    probabilities: Floating[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
-) -> Floating[Array2D, "batch classes"]:
-    """Gradient of softmax followed by cross-entropy, w.r.t. the logits: ``(p - onehot) / batch``.
+    probabilities: Floating[ArrayND, "batch *positions classes"],
+    y_true: Integer[ArrayND, " batch *positions"],
+) -> Floating[ArrayND, "batch *positions classes"]:
+    """Gradient of softmax followed by cross-entropy, w.r.t. the logits: ``(p - onehot) / n``,
+    ``n`` the number of positions.
 
     Shape:
-        probabilities: (batch, classes) softmax outputs; y_true: (batch,) → (batch, classes).
+        probabilities: (batch, *positions, classes) softmax outputs; y_true: (batch,
+        *positions) → the probabilities' shape.
     """
-    check_labels(y_true, probabilities.shape[1])
-    dinputs: Probabilities = probabilities.copy()
-    dinputs[np.arange(y_true.shape[0]), y_true] -= 1
-    dinputs /= y_true.shape[0]
+    check_labels(y_true, probabilities.shape[-1])
+    labels = y_true.reshape(-1)
+    gradient = _rows(probabilities).copy()
+    gradient[np.arange(labels.shape[0]), labels] -= 1
+    gradient /= labels.shape[0]
+    dinputs: Probabilities = gradient.reshape(probabilities.shape)
     return dinputs
 
 
 @shapechecked(anchors=("probabilities",))
 def softmax_crossentropy_onehot_backward(
-    probabilities: Floating[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
-) -> Floating[Array2D, "batch classes"]:
-    """Gradient of softmax followed by cross-entropy, w.r.t. the logits: ``(p - y) / batch``.
+    probabilities: Floating[ArrayND, "batch *positions classes"],
+    y_true: Real[ArrayND, "batch *positions classes"],
+) -> Floating[ArrayND, "batch *positions classes"]:
+    """Gradient of softmax followed by cross-entropy, w.r.t. the logits: ``(p - y) / n``.
 
     Shape:
-        probabilities, y_true: (batch, classes) → (batch, classes).
+        probabilities, y_true: (batch, *positions, classes) → the same shape.
     """
-    dinputs: Probabilities = (probabilities - _like(y_true, probabilities)) / probabilities.shape[0]
+    positions = max(_rows(probabilities).shape[0], 1)
+    dinputs: Probabilities = (probabilities - _like(y_true, probabilities)) / positions
     return dinputs
 
 
 def softmax_crossentropy_backward(
     probabilities: Probabilities, y_true: ClassTargets
 ) -> Probabilities:
-    """The fused gradient ``(p − y) / batch`` for integer labels or one-hot targets.
+    """The fused gradient ``(p − y) / n`` for integer labels or one-hot targets.
 
     Shape:
-        probabilities: (batch, classes); y_true: (batch,) or (batch, classes) → (batch, classes).
+        probabilities: (batch, *positions, classes); y_true: (batch, *positions) or the
+        probabilities' shape → the probabilities' shape.
     """
-    if (labels := _sparse(y_true)) is not None:
+    if (labels := _sparse(probabilities, y_true)) is not None:
         return softmax_crossentropy_sparse_backward(probabilities, labels)
-    return softmax_crossentropy_onehot_backward(probabilities, cast(OneHot, y_true))
+    return softmax_crossentropy_onehot_backward(probabilities, y_true)
 
 
 # --- binary cross-entropy and regression losses --------------------------------------------
@@ -175,26 +222,29 @@ def softmax_crossentropy_backward(
 
 @shapechecked(anchors=("y_pred",))
 def binary_crossentropy(
-    y_pred: Floating[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+    y_pred: Floating[ArrayND, "batch *positions outputs"],
+    y_true: Real[ArrayND, "batch *positions outputs"],
 ) -> Floating[Array1D, " batch"]:
-    """Mean over outputs of ``-(y log p + (1 - y) log(1 - p))``, for each sample.
+    """Mean over a sample's outputs of ``-(y log p + (1 - y) log(1 - p))``.
 
     Shape:
-        y_pred, y_true: (batch, outputs) → (batch,).
+        y_pred, y_true: (batch, *positions, outputs) → (batch,).
     """
     p, y = _clip(y_pred), _like(y_true, y_pred)
-    losses: SampleLosses = -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean(axis=1)
+    elementwise = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    losses: SampleLosses = _per_sample(elementwise, y_pred.shape[0])
     return losses
 
 
 @shapechecked(anchors=("y_pred",))
 def binary_crossentropy_backward(
-    y_pred: Floating[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
-) -> Floating[Array2D, "batch outputs"]:
-    """Gradient of the mean loss: ``-(y / p - (1 - y) / (1 - p)) / outputs / batch``.
+    y_pred: Floating[ArrayND, "batch *positions outputs"],
+    y_true: Real[ArrayND, "batch *positions outputs"],
+) -> Floating[ArrayND, "batch *positions outputs"]:
+    """Gradient of the mean loss: ``-(y / p - (1 - y) / (1 - p)) / size``.
 
     Shape:
-        y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
+        y_pred, y_true: (batch, *positions, outputs) → dinputs: the same shape.
     """
     p, y = _clip(y_pred), _like(y_true, y_pred)
     dinputs: Predictions = -(y / p - (1 - y) / (1 - p)) / max(y_pred.size, 1)
@@ -203,26 +253,28 @@ def binary_crossentropy_backward(
 
 @shapechecked(anchors=("y_pred",))
 def mean_squared_error(
-    y_pred: Floating[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+    y_pred: Floating[ArrayND, "batch *positions outputs"],
+    y_true: Real[ArrayND, "batch *positions outputs"],
 ) -> Floating[Array1D, " batch"]:
-    """Mean over outputs of ``(y - ŷ)²``, for each sample.
+    """Mean over a sample's outputs of ``(y - ŷ)²``.
 
     Shape:
-        y_pred, y_true: (batch, outputs) → (batch,).
+        y_pred, y_true: (batch, *positions, outputs) → (batch,).
     """
     error = _like(y_true, y_pred) - y_pred
-    losses: SampleLosses = (error * error).mean(axis=1)
+    losses: SampleLosses = _per_sample(error * error, y_pred.shape[0])
     return losses
 
 
 @shapechecked(anchors=("y_pred",))
 def mean_squared_error_backward(
-    y_pred: Floating[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
-) -> Floating[Array2D, "batch outputs"]:
-    """Gradient of the mean loss: ``-2 (y - ŷ) / outputs / batch``.
+    y_pred: Floating[ArrayND, "batch *positions outputs"],
+    y_true: Real[ArrayND, "batch *positions outputs"],
+) -> Floating[ArrayND, "batch *positions outputs"]:
+    """Gradient of the mean loss: ``-2 (y - ŷ) / size``.
 
     Shape:
-        y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
+        y_pred, y_true: (batch, *positions, outputs) → dinputs: the same shape.
     """
     dinputs: Predictions = (y_pred - _like(y_true, y_pred)) * (2 / max(y_pred.size, 1))
     return dinputs
@@ -230,25 +282,28 @@ def mean_squared_error_backward(
 
 @shapechecked(anchors=("y_pred",))
 def mean_absolute_error(
-    y_pred: Floating[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
+    y_pred: Floating[ArrayND, "batch *positions outputs"],
+    y_true: Real[ArrayND, "batch *positions outputs"],
 ) -> Floating[Array1D, " batch"]:
-    """Mean over outputs of ``|y - ŷ|``, for each sample.
+    """Mean over a sample's outputs of ``|y - ŷ|``.
 
     Shape:
-        y_pred, y_true: (batch, outputs) → (batch,).
+        y_pred, y_true: (batch, *positions, outputs) → (batch,).
     """
-    losses: SampleLosses = np.abs(_like(y_true, y_pred) - y_pred).mean(axis=1)
+    error = np.abs(_like(y_true, y_pred) - y_pred)
+    losses: SampleLosses = _per_sample(error, y_pred.shape[0])
     return losses
 
 
 @shapechecked(anchors=("y_pred",))
 def mean_absolute_error_backward(
-    y_pred: Floating[Array2D, "batch outputs"], y_true: Real[Array2D, "batch outputs"]
-) -> Floating[Array2D, "batch outputs"]:
-    """Gradient of the mean loss: ``sign(ŷ - y) / outputs / batch``.
+    y_pred: Floating[ArrayND, "batch *positions outputs"],
+    y_true: Real[ArrayND, "batch *positions outputs"],
+) -> Floating[ArrayND, "batch *positions outputs"]:
+    """Gradient of the mean loss: ``sign(ŷ - y) / size``.
 
     Shape:
-        y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
+        y_pred, y_true: (batch, *positions, outputs) → dinputs: the same shape.
     """
     dinputs: Predictions = np.sign(y_pred - _like(y_true, y_pred)) / max(y_pred.size, 1)
     return dinputs
@@ -269,14 +324,15 @@ class Loss(Registered):
     """A loss: ``forward`` gives per-sample losses, ``calculate`` their mean, ``backward`` the
     gradient of that mean with respect to the predictions (stored as ``dinputs``).
 
-    Subclasses annotate ``forward`` and ``backward`` with named dims and are checked like
-    layers; they register themselves, so a model using one saves and loads.
+    Subclasses annotate ``forward(y_pred, y_true)`` and ``backward`` with named dims and are
+    checked like layers; a model checks its targets against that ``y_true`` annotation. They
+    register themselves, so a model using one saves and loads.
 
     Attributes:
         labels: whether the targets are class labels (predictions are then read as classes).
         fusions: for a last layer of one of these types, the gradient of the loss with
             respect to that layer's *inputs*, used instead of backpropagating through it
-            (softmax then cross-entropy: ``(p − y) / batch``).
+            (softmax then cross-entropy: ``(p − y) / n``).
     """
 
     registry_kind: ClassVar[str] = "loss"
@@ -310,16 +366,65 @@ class Loss(Registered):
     __call__ = calculate
 
     def targets(
-        self, y: Any, *, samples: int, outputs: Size, dtype: np.dtype[Any], where: str
+        self,
+        y: Any,
+        *,
+        predictions: tuple[Size, ...],
+        dtype: np.dtype[Any],
+        where: str,
+        source: str = "the model's output",
     ) -> np.ndarray[Any, np.dtype[Any]]:
-        """``y`` checked for this loss, for a model with ``outputs`` outputs, and converted
-        once: real values (samples, outputs) in the model's dtype unless a loss says otherwise.
+        """``y`` checked, once, for predictions of shape ``predictions`` (its first axis the
+        number of samples; sizes only data can tell as symbols), and converted: integer labels
+        to int64, anything else to ``dtype``.
+
+        The shape check is this loss's own ``forward`` annotation of ``y_true``, with the dims
+        the predictions bind (``batch``, ``classes``, …); the values are `check_targets`'s.
 
         Raises:
-            ShapeError, LabelError, ValueError: targets this loss cannot take.
+            ShapeError: ``y`` does not fit the annotation. LabelError, ArgumentError: values
+                this loss cannot take (see `check_targets`).
         """
-        name = type(self).__name__
-        return check_value_targets(y, samples, outputs, dtype, where=where, loss=name)
+        array = as_array(y)
+        found = signature(type(self)).inputs
+        if len(found) >= 2:
+            bindings: dict[str, Bound] = {}
+            for spec in specs_of(found[0].hint):
+                trial: dict[str, Bound] = {}
+                if bind(spec, predictions, trial) is None:
+                    bindings = {
+                        name: Bound(b.size, "`X`" if name == "batch" else source)
+                        for name, b in trial.items()
+                    }
+                    break
+            error = argument_error(where, "y", found[1].hint, array, bindings)
+            if error is not None:
+                advice = (
+                    "X and y must have one row per sample, in the same order"
+                    if error.dim == "batch"
+                    else self.advice(array, predictions)
+                )
+                if advice:
+                    error = error.with_hint(f"{error.hint}; {advice}" if error.hint else advice)
+                raise error
+        self.check_targets(array, predictions=predictions, where=where)
+        if array.dtype.kind in "iu" and self.labels:
+            return array.astype(np.int64, copy=False)
+        return array.astype(dtype, copy=False)
+
+    def advice(self, y: ArrayND, predictions: tuple[Size, ...]) -> str | None:
+        """What to say, beyond the fix, when targets ``y`` do not fit: which loss they look
+        made for (none by default)."""
+        return None
+
+    def check_targets(self, y: ArrayND, *, predictions: tuple[Size, ...], where: str) -> None:
+        """Refuse target values this loss cannot take, whose shape already fits: NaN or
+        infinite values by default.
+
+        Raises:
+            ArgumentError, LabelError: naming ``where`` and ``y``.
+        """
+        finite(y, "y", where)
 
     def check_predictions(self, y_pred: ArrayND, *, where: str, last: str) -> None:
         """Refuse predictions this loss cannot score, before a model trains on them (nothing
@@ -342,12 +447,13 @@ class Loss(Registered):
 class CategoricalCrossentropy(Loss):
     """Cross-entropy of class probabilities, the book's ``Loss_CategoricalCrossentropy``.
 
-    Targets are integer labels of shape (batch,) or one-hot rows of shape (batch, classes).
-    After a Softmax layer, a Model uses the fused gradient ``(p − y) / batch``.
+    Targets are integer labels ``(batch, *positions)`` or one-hot rows of the predictions'
+    shape. After a Softmax layer, a Model uses the fused gradient ``(p − y) / n``.
 
     Shape:
-        forward: y_pred (batch, classes), y_true (batch,) or (batch, classes) → (batch,).
-        backward: → dinputs (batch, classes).
+        forward: y_pred (batch, *positions, classes), y_true (batch, *positions) or (batch,
+        *positions, classes) → (batch,).
+        backward: → dinputs (batch, *positions, classes).
     """
 
     labels = True
@@ -355,12 +461,24 @@ class CategoricalCrossentropy(Loss):
         Softmax: softmax_crossentropy_backward
     }
 
-    def targets(
-        self, y: Any, *, samples: int, outputs: Size, dtype: np.dtype[Any], where: str
-    ) -> np.ndarray[Any, np.dtype[Any]]:
-        """Integer labels (samples,), returned as int64, or one-hot rows (samples, classes)."""
-        name = type(self).__name__
-        return check_class_targets(y, samples, outputs, dtype, where=where, loss=name)
+    def advice(self, y: ArrayND, predictions: tuple[Size, ...]) -> str | None:
+        """Values to predict are not labels."""
+        if y.dtype.kind == "f" and y.ndim == len(predictions) - 1:
+            return "for values to predict (regression) use MeanSquaredError"
+        return None
+
+    def check_targets(self, y: ArrayND, *, predictions: tuple[Size, ...], where: str) -> None:
+        """Labels within the classes; one-hot (or soft) rows that are distributions."""
+        classes = predictions[-1]
+        if y.dtype.kind in "iu" and y.ndim == len(predictions) - 1:
+            if isinstance(classes, int):
+                try:
+                    check_labels(y, classes)
+                except LabelError as err:
+                    raise LabelError(f"`y` {err.message}", where=where) from None
+            return
+        finite(y, "y", where)
+        check_probability_rows(y, "y", where, type(self).__name__)
 
     def check_predictions(self, y_pred: ArrayND, *, where: str, last: str) -> None:
         """Refuse rows that are not probability distributions (a model without Softmax last,
@@ -383,21 +501,23 @@ class CategoricalCrossentropy(Loss):
     def forward(self, y_pred: Probabilities, y_true: ClassTargets) -> SampleLosses:
         """Per-sample losses.
 
-        Shape: y_pred (batch, classes), y_true (batch,) or (batch, classes) → (batch,)
+        Shape: y_pred (batch, *positions, classes), y_true (batch, *positions) or (batch,
+        *positions, classes) → (batch,)
         """
-        if (labels := _sparse(y_true)) is not None:
+        if (labels := _sparse(y_pred, y_true)) is not None:
             return categorical_crossentropy_sparse(y_pred, labels)
-        return categorical_crossentropy_onehot(y_pred, cast(OneHot, y_true))
+        return categorical_crossentropy_onehot(y_pred, y_true)
 
     def backward(self, y_pred: Probabilities, y_true: ClassTargets) -> Probabilities:
         """The gradient of the mean loss with respect to ``y_pred``, kept as ``dinputs``.
 
-        Shape: y_pred (batch, classes), y_true (batch,) or (batch, classes) → (batch, classes)
+        Shape: y_pred (batch, *positions, classes), y_true (batch, *positions) or (batch,
+        *positions, classes) → (batch, *positions, classes)
         """
-        if (labels := _sparse(y_true)) is not None:
+        if (labels := _sparse(y_pred, y_true)) is not None:
             dinputs = categorical_crossentropy_sparse_backward(y_pred, labels)
         else:
-            dinputs = categorical_crossentropy_onehot_backward(y_pred, cast(OneHot, y_true))
+            dinputs = categorical_crossentropy_onehot_backward(y_pred, y_true)
         self.dinputs = dinputs
         return dinputs
 
@@ -409,17 +529,20 @@ class BinaryCrossentropy(Loss):
     as ``y.reshape(-1, 1)`` — NumPy would otherwise broadcast it to (batch, batch).
 
     Shape:
-        forward: y_pred, y_true (batch, outputs) → (batch,); backward → (batch, outputs).
+        forward: y_pred, y_true (batch, *positions, outputs) → (batch,); backward → the
+        predictions' shape.
     """
 
-    def targets(
-        self, y: Any, *, samples: int, outputs: Size, dtype: np.dtype[Any], where: str
-    ) -> np.ndarray[Any, np.dtype[Any]]:
-        """Targets (samples, outputs) in [0, 1]."""
-        name = type(self).__name__
-        return check_value_targets(
-            y, samples, outputs, dtype, where=where, loss=name, low=0.0, high=1.0
-        )
+    def check_targets(self, y: ArrayND, *, predictions: tuple[Size, ...], where: str) -> None:
+        """Targets in [0, 1]: each is the probability of a 1."""
+        finite(y, "y", where)
+        outside = np.flatnonzero((y < 0) | (y > 1))
+        if outside.size:
+            index = tuple(int(i) for i in np.unravel_index(outside[0], y.shape))
+            raise LabelError(
+                f"{where}: `y` for {type(self).__name__} must be in [0, 1], got "
+                f"{y.reshape(-1)[outside[0]]} in row {index[0]}"
+            )
 
     def check_predictions(self, y_pred: ArrayND, *, where: str, last: str) -> None:
         """Refuse values outside [0, 1]: each output is the probability of a 1."""
@@ -435,62 +558,81 @@ class BinaryCrossentropy(Loss):
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
         """Per-sample losses.
 
-        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch,)
+        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
+        (batch,)
         """
         return binary_crossentropy(y_pred, y_true)
 
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
         """The gradient of the mean loss with respect to ``y_pred``, kept as ``dinputs``.
 
-        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch, outputs)
+        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
+        (batch, *positions, outputs)
         """
         dinputs = binary_crossentropy_backward(y_pred, y_true)
         self.dinputs = dinputs
         return dinputs
 
 
-class MeanSquaredError(Loss):
+class _Regression(Loss):
+    """A loss of values to predict (MeanSquaredError, MeanAbsoluteError)."""
+
+    def advice(self, y: ArrayND, predictions: tuple[Size, ...]) -> str | None:
+        """Integer labels one axis short of the predictions are class labels."""
+        outputs = predictions[-1]
+        if y.dtype.kind in "iu" and y.ndim == len(predictions) - 1 and outputs != 1:
+            return "these look like class labels: use CategoricalCrossentropy with a Softmax output"
+        return None
+
+
+class MeanSquaredError(_Regression):
     """Mean squared error, the book's ``Loss_MeanSquaredError``.
 
     Shape:
-        forward: y_pred, y_true (batch, outputs) → (batch,); backward → (batch, outputs).
+        forward: y_pred, y_true (batch, *positions, outputs) → (batch,); backward → the
+        predictions' shape.
     """
 
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
         """Per-sample losses.
 
-        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch,)
+        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
+        (batch,)
         """
         return mean_squared_error(y_pred, y_true)
 
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
         """The gradient of the mean loss with respect to ``y_pred``, kept as ``dinputs``.
 
-        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch, outputs)
+        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
+        (batch, *positions, outputs)
         """
         dinputs = mean_squared_error_backward(y_pred, y_true)
         self.dinputs = dinputs
         return dinputs
 
 
-class MeanAbsoluteError(Loss):
+class MeanAbsoluteError(_Regression):
     """Mean absolute error, the book's ``Loss_MeanAbsoluteError``.
 
     Shape:
-        forward: y_pred, y_true (batch, outputs) → (batch,); backward → (batch, outputs).
+        forward: y_pred, y_true (batch, *positions, outputs) → (batch,); backward → the
+        predictions' shape.
     """
 
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
         """Per-sample losses.
 
-        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch,)
+        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
+        (batch,)
         """
         return mean_absolute_error(y_pred, y_true)
 
     def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
         """The gradient of the mean loss with respect to ``y_pred``, kept as ``dinputs``.
 
-        Shape: y_pred (batch, outputs), y_true (batch, outputs) → (batch, outputs)
+        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
+        (batch, *positions, outputs)
         """
         dinputs = mean_absolute_error_backward(y_pred, y_true)
         self.dinputs = dinputs
@@ -499,16 +641,16 @@ class MeanAbsoluteError(Loss):
 
 class SoftmaxCategoricalCrossentropy:
     """Softmax and categorical cross-entropy in one step, with the short gradient
-    ``(softmax - onehot) / batch`` — the book's
+    ``(softmax - onehot) / n`` — the book's
     ``Activation_Softmax_Loss_CategoricalCrossentropy``, for hand-written training loops.
 
     (A Model does the same by itself when a Softmax layer is followed by
     CategoricalCrossentropy.)
 
     Shape:
-        forward: logits (batch, classes), y_true (batch,) or (batch, classes) → mean loss;
-        ``output`` holds the probabilities (batch, classes).
-        backward: probabilities (batch, classes), y_true → dinputs (batch, classes).
+        forward: logits (batch, *positions, classes), y_true (batch, *positions) or the
+        logits' shape → mean loss; ``output`` holds the probabilities.
+        backward: probabilities (batch, *positions, classes), y_true → dinputs of their shape.
     """
 
     #: What a Model says when this is given as its loss.
@@ -530,7 +672,8 @@ class SoftmaxCategoricalCrossentropy:
     def forward(self, inputs: Probabilities, y_true: ClassTargets) -> float:
         """Softmax the logits into ``output`` and return the mean cross-entropy.
 
-        Shape: inputs (batch, classes), y_true (batch,) or (batch, classes)
+        Shape: inputs (batch, *positions, classes), y_true (batch, *positions) or (batch,
+        *positions, classes)
         """
         probabilities = softmax_forward(inputs)
         loss = self.loss.calculate(probabilities, y_true)
@@ -541,7 +684,8 @@ class SoftmaxCategoricalCrossentropy:
     def backward(self, dvalues: Probabilities, y_true: ClassTargets) -> Probabilities:
         """Gradient w.r.t. the logits; ``dvalues`` are the softmax outputs of ``forward``.
 
-        Shape: dvalues (batch, classes), y_true (batch,) or (batch, classes) → (batch, classes)
+        Shape: dvalues (batch, *positions, classes), y_true (batch, *positions) or (batch,
+        *positions, classes) → (batch, *positions, classes)
         """
         dinputs = softmax_crossentropy_backward(dvalues, y_true)
         self.dinputs = dinputs

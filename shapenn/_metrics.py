@@ -1,15 +1,14 @@
 """Accuracy metrics: categorical (sparse or one-hot), binary, and the book's regression accuracy."""
 
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import numpy as np
 from jaxtyping import Integer, Real
 
-from ._data import check_labels
 from ._losses import ClassTargets, Predictions, Probabilities, Targets, _sparse
 from ._registry import Registered
-from .shapes import Array1D, Array2D, ArrayND, Floating, NotReadyError, OneHot, shapechecked
-from .shapes._check import check_methods
+from ._values import check_labels
+from .shapes import ArrayND, Floating, NotReadyError, check_methods, shapechecked
 
 __all__ = [
     "Accuracy",
@@ -25,53 +24,55 @@ __all__ = [
 
 @shapechecked(anchors=("y_pred",))
 def categorical_accuracy_sparse(
-    y_pred: Floating[Array2D, "batch classes"], y_true: Integer[Array1D, " batch"]
+    y_pred: Floating[ArrayND, "batch *positions classes"],
+    y_true: Integer[ArrayND, " batch *positions"],
 ) -> float:
-    """Fraction of rows whose largest prediction is at the label.
+    """Fraction of positions whose largest prediction is at the label.
 
     Shape:
-        y_pred: (batch, classes); y_true: (batch,) → a scalar.
+        y_pred: (batch, *positions, classes); y_true: (batch, *positions) → a scalar.
     """
-    check_labels(y_true, y_pred.shape[1])
-    return float(np.mean(np.argmax(y_pred, axis=1) == y_true))
+    check_labels(y_true, y_pred.shape[-1])
+    return float(np.mean(np.argmax(y_pred, axis=-1) == y_true))
 
 
 @shapechecked(anchors=("y_pred",))
 def categorical_accuracy_onehot(
-    y_pred: Floating[Array2D, "batch classes"], y_true: Real[Array2D, "batch classes"]
+    y_pred: Floating[ArrayND, "batch *positions classes"],
+    y_true: Real[ArrayND, "batch *positions classes"],
 ) -> float:
-    """Fraction of rows whose largest prediction is at the one-hot row's 1.
+    """Fraction of positions whose largest prediction is at the one-hot row's 1.
 
     Shape:
-        y_pred, y_true: (batch, classes) → a scalar.
+        y_pred, y_true: (batch, *positions, classes) → a scalar.
     """
-    return float(np.mean(np.argmax(y_pred, axis=1) == np.argmax(y_true, axis=1)))
+    return float(np.mean(np.argmax(y_pred, axis=-1) == np.argmax(y_true, axis=-1)))
 
 
 @shapechecked(anchors=("y_pred",))
 def binary_accuracy(
-    y_pred: Floating[Array2D, "batch outputs"],
-    y_true: Real[Array2D, "batch outputs"],
+    y_pred: Floating[ArrayND, "batch *positions outputs"],
+    y_true: Real[ArrayND, "batch *positions outputs"],
     threshold: float,
 ) -> float:
     """Fraction of outputs where ``(y_pred > threshold)`` equals the 0/1 target.
 
     Shape:
-        y_pred, y_true: (batch, outputs) → a scalar.
+        y_pred, y_true: (batch, *positions, outputs) → a scalar.
     """
     return float(np.mean((y_pred > threshold) == (y_true > 0.5)))
 
 
 @shapechecked(anchors=("y_pred",))
 def regression_accuracy(
-    y_pred: Floating[Array2D, "batch outputs"],
-    y_true: Real[Array2D, "batch outputs"],
+    y_pred: Floating[ArrayND, "batch *positions outputs"],
+    y_true: Real[ArrayND, "batch *positions outputs"],
     precision: float,
 ) -> float:
     """Fraction of outputs within ``precision`` of the target: ``|ŷ − y| < precision``.
 
     Shape:
-        y_pred, y_true: (batch, outputs) → a scalar.
+        y_pred, y_true: (batch, *positions, outputs) → a scalar.
     """
     return float(np.mean(np.abs(y_pred - y_true) < precision))
 
@@ -109,16 +110,18 @@ class Accuracy(Registered):
 
 
 class CategoricalAccuracy(Accuracy):
-    """Argmax accuracy for integer labels (batch,) or one-hot targets (batch, classes)."""
+    """Argmax accuracy for integer labels (batch, *positions) or one-hot targets (batch,
+    *positions, classes), over every position."""
 
     def calculate(self, y_pred: Probabilities, y_true: ClassTargets) -> float:
-        """The fraction of rows whose largest prediction is the true class.
+        """The fraction of positions whose largest prediction is the true class.
 
-        Shape: y_pred (batch, classes), y_true (batch,) or (batch, classes)
+        Shape: y_pred (batch, *positions, classes), y_true (batch, *positions) or (batch,
+        *positions, classes)
         """
-        if (labels := _sparse(y_true)) is not None:
+        if (labels := _sparse(y_pred, y_true)) is not None:
             return categorical_accuracy_sparse(y_pred, labels)
-        return categorical_accuracy_onehot(y_pred, cast(OneHot, y_true))
+        return categorical_accuracy_onehot(y_pred, y_true)
 
 
 class BinaryAccuracy(Accuracy):
@@ -130,7 +133,7 @@ class BinaryAccuracy(Accuracy):
     def calculate(self, y_pred: Predictions, y_true: Targets) -> float:
         """The fraction of outputs on the right side of ``threshold``.
 
-        Shape: y_pred (batch, outputs), y_true (batch, outputs)
+        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs)
         """
         return binary_accuracy(y_pred, y_true, self.threshold)
 
@@ -162,7 +165,7 @@ class RegressionAccuracy(Accuracy):
     def calculate(self, y_pred: Predictions, y_true: Targets) -> float:
         """The fraction of outputs within ``precision`` of the target.
 
-        Shape: y_pred (batch, outputs), y_true (batch, outputs)
+        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs)
         """
         if self.precision is None:
             raise NotReadyError(

@@ -29,10 +29,10 @@ import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
-from jaxtyping import Shaped
+from jaxtyping import Real, Shaped
 
 from ._args import positive
 from ._io import load as _load
@@ -42,27 +42,35 @@ from ._losses import (
     CategoricalCrossentropy,
     MeanAbsoluteError,
     MeanSquaredError,
-    Predictions,
     SoftmaxCategoricalCrossentropy,
-    Targets,
     _like,
 )
 from ._metrics import BinaryAccuracy, CategoricalAccuracy, RegressionAccuracy
-from ._model import Model as _Model
-from ._optimizers import SGD, Adagrad, Adam, RMSprop
 from .layers import Dense, Dropout, Layer, Linear, ReLU, Sigmoid, Softmax
 from .layers import _init as init
 from .layers._activations import softmax_backward
+from .model import Model as _Model
+from .model._fit import Loop, Measured
+from .optim import SGD, Adagrad, Adam, RMSprop
 from .shapes import (
     ArgumentError,
+    Array1D,
+    Array2D,
     ArrayND,
     Batched,
+    Biases,
     Floating,
+    Inputs,
     NotReadyError,
+    Outputs,
     ShapeError,
+    Weights,
     shapechecked,
 )
-from .shapes._vocabulary import Array1D, Array2D, Biases, Inputs, Outputs, Weights
+
+#: The book's losses are 2-D: it divides their gradients by ``shape[1]`` and ``shape[0]``.
+BookPredictions: TypeAlias = Floating[Array2D, "batch outputs"]
+BookTargets: TypeAlias = Real[Array2D, "batch outputs"]
 
 __all__ = [
     "Accuracy_Categorical",
@@ -420,7 +428,9 @@ class Loss_CategoricalCrossentropy(_BookLoss, CategoricalCrossentropy):
 
 
 @shapechecked(anchors=("y_pred",))
-def book_binary_crossentropy_backward(y_pred: Predictions, y_true: Targets) -> Predictions:
+def book_binary_crossentropy_backward(
+    y_pred: BookPredictions, y_true: BookTargets
+) -> BookPredictions:
     """The book's gradient: ``-(y / p - (1 - y) / (1 - p)) / outputs / batch``, dividing
     twice as the book does.
 
@@ -429,19 +439,23 @@ def book_binary_crossentropy_backward(y_pred: Predictions, y_true: Targets) -> P
     """
     clipped = np.clip(y_pred, 1e-7, 1 - 1e-7)
     y = _like(y_true, y_pred)
-    dinputs: Predictions = -(y / clipped - (1 - y) / (1 - clipped)) / y_pred.shape[1]
-    return dinputs / y_pred.shape[0]
+    dinputs: BookPredictions = -(y / clipped - (1 - y) / (1 - clipped)) / y_pred.shape[1]
+    divided: BookPredictions = dinputs / y_pred.shape[0]
+    return divided
 
 
 @shapechecked(anchors=("y_pred",))
-def book_mean_squared_error_backward(y_pred: Predictions, y_true: Targets) -> Predictions:
+def book_mean_squared_error_backward(
+    y_pred: BookPredictions, y_true: BookTargets
+) -> BookPredictions:
     """The book's gradient: ``-2 (y - ŷ) / outputs / batch``, dividing twice as it does.
 
     Shape:
         y_pred, y_true: (batch, outputs) → dinputs: (batch, outputs).
     """
-    dinputs: Predictions = -2 * (_like(y_true, y_pred) - y_pred) / y_pred.shape[1]
-    return dinputs / y_pred.shape[0]
+    dinputs: BookPredictions = -2 * (_like(y_true, y_pred) - y_pred) / y_pred.shape[1]
+    divided: BookPredictions = dinputs / y_pred.shape[0]
+    return divided
 
 
 def _book_backward(loss: Any, kernel: Any, y_pred: Any, y_true: Any) -> Any:
@@ -610,6 +624,58 @@ _METRICS: list[tuple[type, Any, Any]] = [
 ]
 
 
+class _BookLoop(Loop):
+    """shapenn's training loop, measuring and printing as the book's ``Model.train``: the
+    book's loss (``np.mean`` of the sample losses, and its regularization sum) and accuracy,
+    a line every ``print_every`` steps and each epoch's accumulated figures."""
+
+    def __init__(
+        self,
+        book: "Model",
+        model: _Model,
+        steps: int,
+        print_every: int,
+        validation: tuple[Any, Any] | None,
+        batch_size: int | None,
+    ) -> None:
+        super().__init__(model, verbose=0, where="train")
+        self.book, self.steps, self.print_every = book, steps, print_every
+        self.validation, self.batch_size = validation, batch_size
+
+    def before_epoch(self, epoch: int) -> None:
+        print(f"epoch: {epoch}")
+        self.book.loss.new_pass()
+        self.book.accuracy.new_pass()
+
+    def measure(self, output: Any, y: Any) -> Measured:
+        data_loss, regularization = self.book.loss.calculate(output, y, include_regularization=True)
+        predictions = self.book.output_layer_activation.predictions(output)
+        return Measured(data_loss, regularization, self.book.accuracy.calculate(predictions, y))
+
+    def after_step(self, epoch: int, step: int, measured: Measured) -> None:
+        index = step - 1  # the book counts steps from 0
+        if not index % self.print_every or index == self.steps - 1:
+            data_loss, regularization, accuracy = measured
+            print(
+                f"step: {index}, acc: {accuracy:.3f}, loss: {data_loss + regularization:.3f} "
+                f"(data_loss: {data_loss:.3f}, reg_loss: {regularization:.3f}), lr: "
+                f"{self.optimizer.current_learning_rate}"
+            )
+
+    def after_epoch(self, epoch: int, figures: dict[str, float]) -> None:
+        data_loss, regularization = self.book.loss.calculate_accumulated(
+            include_regularization=True
+        )
+        accuracy = self.book.accuracy.calculate_accumulated()
+        print(
+            f"training, acc: {accuracy:.3f}, loss: {data_loss + regularization:.3f} "
+            f"(data_loss: {data_loss:.3f}, reg_loss: {regularization:.3f}), lr: "
+            f"{self.optimizer.current_learning_rate}"
+        )
+        if self.validation is not None:
+            self.book.evaluate(*self.validation, batch_size=self.batch_size)
+
+
 class Model:
     """The book's ``Model``: ``add`` layers, ``set(loss=, optimizer=, accuracy=)``,
     ``finalize()``, then ``train``, ``evaluate`` and ``predict``, printing as the book prints.
@@ -662,7 +728,7 @@ class Model:
     def forward(self, X: Any, training: bool) -> Any:
         """The outputs of every layer in turn, in training mode or not."""
         model = self._built("forward")
-        model._set_training(training)
+        model.set_training(training)
         self.input_layer.forward(X, training)
         return model.forward(X)
 
@@ -681,57 +747,27 @@ class Model:
         validation_data: tuple[Any, Any] | None = None,
     ) -> None:
         """Train in order-kept batches, printing each ``print_every``-th step and each epoch's
-        figures as the book does; evaluate on ``validation_data`` after each epoch."""
+        figures as the book does; evaluate on ``validation_data`` after each epoch.
+
+        It runs shapenn's training loop (the one ``shapenn.Model.fit`` runs) with the book's
+        measuring and printing."""
         model = self._built("train")
         X, y = model._checked(X, y, "train")
-        X = np.asarray(X, dtype=model.dtype)  # as fit casts each batch
         if validation_data is not None:  # refused now, not after an epoch of training
             if not (isinstance(validation_data, tuple) and len(validation_data) == 2):
                 raise ArgumentError("Model.train: validation_data must be a tuple (X_val, y_val)")
             model._checked(*validation_data, "train")
         self.accuracy.init(y)
         steps = 1 if batch_size is None else max(1, math.ceil(len(X) / batch_size))
-        for epoch in range(1, epochs + 1):
-            print(f"epoch: {epoch}")
-            self.loss.new_pass()
-            self.accuracy.new_pass()
-            for step, (batch_X, batch_y) in enumerate(_batches(X, y, batch_size)):
-                output = self.forward(batch_X, training=True)
-                data_loss, regularization_loss = self.loss.calculate(
-                    output, batch_y, include_regularization=True
-                )
-                loss = data_loss + regularization_loss
-                predictions = self.output_layer_activation.predictions(output)
-                accuracy = self.accuracy.calculate(predictions, batch_y)
-                self.backward(output, batch_y)
-                self.optimizer.pre_update_params()
-                for layer in self.trainable_layers:
-                    self.optimizer.update_params(layer)
-                self.optimizer.post_update_params()
-                if not step % print_every or step == steps - 1:
-                    print(
-                        f"step: {step}, acc: {accuracy:.3f}, loss: {loss:.3f} (data_loss: "
-                        f"{data_loss:.3f}, reg_loss: {regularization_loss:.3f}), lr: "
-                        f"{self.optimizer.current_learning_rate}"
-                    )
-            data_loss, regularization_loss = self.loss.calculate_accumulated(
-                include_regularization=True
-            )
-            accuracy = self.accuracy.calculate_accumulated()
-            print(
-                f"training, acc: {accuracy:.3f}, loss: {data_loss + regularization_loss:.3f} "
-                f"(data_loss: {data_loss:.3f}, reg_loss: {regularization_loss:.3f}), lr: "
-                f"{self.optimizer.current_learning_rate}"
-            )
-            if validation_data is not None:
-                self.evaluate(*validation_data, batch_size=batch_size)
-        model._set_training(False)
+        _BookLoop(self, model, steps, print_every, validation_data, batch_size).run(
+            X, y, epochs=epochs, batch_size=batch_size, shuffle=False, rng=None, validation=None
+        )
 
     def evaluate(self, X_val: Any, y_val: Any, *, batch_size: int | None = None) -> None:
         """Print the loss and accuracy on (X_val, y_val), as the book's ``evaluate``."""
         model = self._built("evaluate")
         X_val, y_val = model._checked(X_val, y_val, "evaluate")
-        X_val = np.asarray(X_val, dtype=model.dtype)
+        X_val = np.asarray(X_val, dtype=model.input_dtype)
         self.accuracy.init(y_val)
         self.loss.new_pass()
         self.accuracy.new_pass()

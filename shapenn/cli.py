@@ -25,10 +25,10 @@ from ._files import check_writable, write_atomically
 from ._io import ModelFileError, load, save
 from ._losses import CategoricalCrossentropy, Loss, MeanSquaredError
 from ._metrics import Accuracy, CategoricalAccuracy, RegressionAccuracy
-from ._model import History, Model
-from ._optimizers import SGD, Adagrad, Adam, DivergenceError, Optimizer, RMSprop
 from ._progress import Progress
 from .layers import Conv2D, Dense, Flatten, Layer, Linear, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh
+from .model import History, Model
+from .optim import SGD, Adagrad, Adam, DivergenceError, Optimizer, RMSprop
 from .shapes import LabelError, ShapeError, ShapennError
 
 __all__ = ["main"]

@@ -34,10 +34,6 @@ from ._losses import mean_absolute_error_backward as mean_absolute_error_backwar
 from ._losses import mean_squared_error as mean_squared_error
 from ._losses import mean_squared_error_backward as mean_squared_error_backward
 from ._losses import softmax_crossentropy_backward as softmax_crossentropy_backward
-from ._optimizers import adagrad_update as adagrad_update
-from ._optimizers import adam_update as adam_update
-from ._optimizers import rmsprop_update as rmsprop_update
-from ._optimizers import sgd_update as sgd_update
 from .layers._activations import identity_backward as identity_backward
 from .layers._activations import identity_forward as identity_forward
 from .layers._activations import relu_backward as relu_backward
@@ -64,6 +60,10 @@ from .layers._pooling import max_pool2d_backward as max_pool2d_backward
 from .layers._pooling import max_pool2d_forward as max_pool2d_forward
 from .layers._regularization import regularization_gradient as regularization_gradient
 from .layers._regularization import regularization_penalty as regularization_penalty
+from .optim import adagrad_update as adagrad_update
+from .optim import adam_update as adam_update
+from .optim import rmsprop_update as rmsprop_update
+from .optim import sgd_update as sgd_update
 
 __all__ = [
     "adagrad_update",

@@ -3,6 +3,7 @@ no concrete class, imports that run one way."""
 
 import ast
 import inspect
+import re
 from pathlib import Path
 
 import shapenn as sn
@@ -69,7 +70,16 @@ def test_imports_run_one_way() -> None:
 def test_the_model_and_io_name_no_concrete_class() -> None:
     concrete = {cls.__name__ for table in _TABLES.values() for cls in table.values()}
     concrete = {name for name in concrete if inspect.getmodule(getattr(sn, name, None)) is not None}
-    for module in ("_model.py", "_io.py", "_data.py", "testing/_gradcheck.py"):
+    for module in (
+        "model/_model.py",
+        "model/_fit.py",
+        "model/_data.py",
+        "model/_summary.py",
+        "_io.py",
+        "optim/_optimizers.py",
+        "optim/_flat.py",
+        "testing/_gradcheck.py",
+    ):
         tree = ast.parse((PACKAGE / module).read_text(encoding="utf-8"))
         named = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
         named |= {
@@ -79,6 +89,28 @@ def test_the_model_and_io_name_no_concrete_class() -> None:
             for alias in node.names
         }
         assert not named & concrete, f"{module} names {sorted(named & concrete)}"
+
+
+def test_no_module_outside_the_engine_imports_its_private_names() -> None:
+    # The engine's public face is shapenn.shapes: layers, models, saving and export read the
+    # same Signature and dim model through it.
+    private = re.compile(r"(?:from\s+\.*shapes\._\w+|shapenn\.shapes\._\w+|shapes\._\w+\s+import)")
+    outside = [
+        _name(path)
+        for path in MODULES
+        if not _name(path).startswith("shapenn.shapes") and private.search(path.read_text())
+    ]
+    assert outside == []
+
+
+def test_the_model_is_split_by_job() -> None:
+    # the model, the chain and its build, the training loop, the data checks, the summary
+    jobs = {path.stem for path in (PACKAGE / "model").glob("_*.py")} - {"__init__"}
+    assert jobs == {"_model", "_chain", "_fit", "_data", "_summary"}
+    lines = {
+        path.stem: len(path.read_text().splitlines()) for path in (PACKAGE / "model").glob("*.py")
+    }
+    assert max(lines.values()) < 600, lines
 
 
 def test_gradients_are_found_in_one_place() -> None:
@@ -93,7 +125,7 @@ def test_gradients_are_found_in_one_place() -> None:
 
 def _shape_line(method: object) -> str:
     """What a checked method's docstring says of its shapes, worked out from its annotations."""
-    from shapenn.shapes._dims import render_spec, specs_of
+    from shapenn.shapes import render_spec, specs_of
 
     checker = method.__shapenn_checker__  # type: ignore[attr-defined]
 

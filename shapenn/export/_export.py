@@ -9,11 +9,17 @@ from typing import Any
 import numpy as np
 
 from .._files import write_atomically
-from .._model import Model
 from ..layers import Layer
-from ..shapes import ArgumentError, MissingDependencyError, ShapennError
-from ..shapes._dims import UNKNOWN, Named, Size
-from ..shapes._infer import input_spec
+from ..model import Model
+from ..shapes import (
+    UNKNOWN,
+    ArgumentError,
+    MissingDependencyError,
+    Named,
+    ShapennError,
+    Size,
+    input_spec,
+)
 
 __all__ = ["ExportError", "OnnxGraph", "register", "to_onnx", "to_torch", "to_torch_program"]
 

@@ -32,15 +32,19 @@ from ._check import checks_enabled as checks_enabled
 from ._check import shapechecked as shapechecked
 from ._check import signature as signature
 from ._dims import UNKNOWN as UNKNOWN
+from ._dims import Anonymous as Anonymous
 from ._dims import ArraySpec as ArraySpec
 from ._dims import Bindings as Bindings
 from ._dims import Bound as Bound
+from ._dims import Expr as Expr
 from ._dims import Fixed as Fixed
 from ._dims import Named as Named
 from ._dims import Size as Size
 from ._dims import Variadic as Variadic
 from ._dims import bind as bind
+from ._dims import evaluate as evaluate
 from ._dims import format_shape as format_shape
+from ._dims import is_known as is_known
 from ._dims import render_spec as render_spec
 from ._dims import spec_of as spec_of
 from ._dims import specs_of as specs_of
@@ -52,6 +56,7 @@ from ._errors import PathError as PathError
 from ._errors import ShapeError as ShapeError
 from ._errors import ShapennError as ShapennError
 from ._errors import public as public
+from ._explain import argument_error as argument_error
 from ._explain import describe as describe
 from ._explain import shape_error as shape_error
 from ._infer import Inferred as Inferred
@@ -75,6 +80,7 @@ from ._vocabulary import Weights as Weights
 
 __all__ = [
     "UNKNOWN",
+    "Anonymous",
     "ArgumentError",
     "Array1D",
     "Array2D",
@@ -92,6 +98,7 @@ __all__ = [
     "CacheInfo",
     "Declared",
     "Dim",
+    "Expr",
     "Fixed",
     "Floating",
     "Inferred",
@@ -110,15 +117,18 @@ __all__ = [
     "SparseLabels",
     "Variadic",
     "Weights",
+    "argument_error",
     "bind",
     "cache_info",
     "check_methods",
     "checks",
     "checks_enabled",
     "describe",
+    "evaluate",
     "format_shape",
     "infer_output",
     "input_spec",
+    "is_known",
     "output_dim",
     "public",
     "render_spec",

@@ -231,10 +231,12 @@ Cache: TypeAlias = Annotated[_T, _CACHE]
 
 @dataclass(frozen=True)
 class Declared:
-    """An array a class declares by annotation: the attribute's name and its annotation."""
+    """An array a class declares by annotation: the attribute's (or argument's) name, its
+    annotation, and for an argument whether it has a default (``mask=None``)."""
 
     name: str
     hint: Any
+    optional: bool = False
 
     @property
     def spec(self) -> ArraySpec | None:
@@ -321,8 +323,12 @@ def _read_signature(cls: type) -> Signature:
     forward = getattr(cls, "forward", None)
     if inspect.isfunction(forward):
         hints = _hints(forward)
-        names = list(inspect.signature(forward).parameters)[1:]
-        inputs = [Declared(n, hints[n]) for n in names if n in hints and specs_of(hints[n])]
+        parameters = list(inspect.signature(forward).parameters.values())[1:]
+        inputs = [
+            Declared(p.name, hints[p.name], p.default is not inspect.Parameter.empty)
+            for p in parameters
+            if p.name in hints and specs_of(hints[p.name])
+        ]
         output = hints.get("return")
     return Signature(
         tuple(params), tuple(buffers), tuple(caches), tuple(dims), tuple(inputs), output

@@ -204,13 +204,34 @@ class ShapeError(ShapennError, ValueError, TypeError):
         *,
         bound: dict[str, Any] | None = None,
         hint: str | None = None,
+        steps: tuple[str, ...] = (),
+        located: bool = False,
     ) -> "ShapeError":
         """A ShapeError with the standard message, for checks of your own::
 
         raise ShapeError.create("Scale(4).forward", "inputs", "(batch, n=4)", "(5, 3)",
                                 "`n` is 3 here but 4 in `self.scale`")
+
+        ``steps`` are the lines of "how the sizes got there"; ``located`` marks an error that
+        already names the layer or model to blame, so an outer layer does not restate it.
         """
-        return cls(Report(where, argument, expected, got, reason, dict(bound or {}), hint))
+        report = Report(where, argument, expected, got, reason, dict(bound or {}), hint)
+        return cls(replace(report, steps=steps, located=located))
+
+    @property
+    def dim(self) -> str | None:
+        """The dim to blame, when one is (``in``)."""
+        return self.report.dim
+
+    @property
+    def axis(self) -> int | None:
+        """The axis to blame, when one is."""
+        return self.report.axis
+
+    @property
+    def needed(self) -> Any:
+        """The size the blamed dim needed there, when known."""
+        return self.report.needed
 
     @property
     def where(self) -> str:
@@ -247,6 +268,10 @@ class ShapeError(ShapennError, ValueError, TypeError):
     @property
     def checker_report(self) -> str | None:
         return self.report.checker
+
+    def with_hint(self, hint: str) -> "ShapeError":
+        """The same error with ``hint`` as its hint."""
+        return ShapeError(replace(self.report, hint=hint))
 
     def located_at(self, where: str) -> "ShapeError":
         """The same error, reported at ``where`` (a layer's method instead of its kernel)."""

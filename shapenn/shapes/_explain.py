@@ -27,6 +27,7 @@ from ._dims import (
     empty_axis,
     evaluate,
     format_shape,
+    is_known,
     names_in,
     render_spec,
     specs_of,
@@ -35,6 +36,7 @@ from ._errors import Report, ShapeError
 
 __all__ = [
     "Item",
+    "argument_error",
     "array_rule_error",
     "describe",
     "dtype_error",
@@ -91,7 +93,9 @@ def _closest(specs: list[ArraySpec], value: np.ndarray[Any, np.dtype[Any]]) -> A
     """Of a union's specs, the one to explain against: same rank and dtype first."""
 
     def score(spec: ArraySpec) -> tuple[bool, bool]:
-        same_rank = spec.rank == value.ndim or (spec.variadic is not None)
+        same_rank = spec.rank == value.ndim or (
+            spec.variadic is not None and value.ndim >= spec.rank
+        )
         return (not same_rank, not spec.accepts_dtype(value.dtype))
 
     return min(specs, key=score)
@@ -216,11 +220,19 @@ def _shape_fix(spec: ArraySpec, before: Bindings, shape: tuple[int, ...]) -> Fix
     """How to give an array of ``shape`` the shape ``spec`` needs, keeping each sample's
     values where they belong; None when no such fix is known."""
     if spec.variadic is not None:
-        # At its simplest, with no axes in the variadic: a 1-D sample for (batch, *, in).
-        simplest = [d for d in spec.dims if not isinstance(d, Variadic)]
-        if len(shape) >= len(simplest):
-            return None
-        spec = replace(spec, dims=tuple(simplest))
+        variadic = spec.dims[spec.variadic]
+        bound = before.get(f"*{variadic.name}") if isinstance(variadic, Variadic) else None
+        if bound is not None and isinstance(bound.size, tuple) and is_known(bound.size):
+            # Its axes are known already (the predictions' positions): spell them out.
+            sizes = tuple(Fixed(int(size)) for size in bound.size)
+            dims = (*spec.dims[: spec.variadic], *sizes, *spec.dims[spec.variadic + 1 :])
+            spec = replace(spec, dims=dims)
+        else:
+            # At its simplest, with no axes in the variadic: a 1-D sample for (batch, *, in).
+            simplest = [d for d in spec.dims if not isinstance(d, Variadic)]
+            if len(shape) >= len(simplest):
+                return None
+            spec = replace(spec, dims=tuple(simplest))
     dims = spec.dims
     expected: list[int] = []  # the sizes the spec needs after its first axis, where known
     for dim in dims[1:]:
@@ -463,28 +475,58 @@ def explain(
     """
     problem = first_problem(items, bindings)
     if problem is not None:
-        spec = problem.spec
-        shape = _shape_of(problem.item.value)
-        expected = " ".join(
-            filter(None, [spec.family_words, render_spec(spec, problem.bindings, shape)])
-        )
-        report = Report(
-            where=where,
-            argument=problem.item.label,
-            expected=expected,
-            got=describe(problem.item.value),
-            reason=problem.reason,
-            bound=bound_sizes(problem.bindings, problem.spec),
-            hint=_hint(problem, items, bindings),
-            checker=checker,
-        )
-        return ShapeError(report)
+        return _problem_error(where, problem, items, bindings, checker=checker)
     for item in items:  # a non-array argument of the wrong type
         if not specs_of(item.hint) and not _bearable(item.value, item.hint):
             expected = getattr(item.hint, "__name__", repr(item.hint))
             report = Report(where, item.label, expected, describe(item.value), "wrong type")
             return ShapeError(Report(**{**vars(report), "checker": checker}))
     return _fallback(where, "arguments", checker)
+
+
+def _problem_error(
+    where: str,
+    problem: Problem,
+    items: Sequence[Item],
+    bindings: Bindings,
+    *,
+    checker: str | None = None,
+    located: bool = False,
+) -> ShapeError:
+    spec = problem.spec
+    shape = _shape_of(problem.item.value)
+    expected = " ".join(
+        filter(None, [spec.family_words, render_spec(spec, problem.bindings, shape)])
+    )
+    report = Report(
+        where=where,
+        argument=problem.item.label,
+        expected=expected,
+        got=describe(problem.item.value),
+        reason=problem.reason,
+        bound=bound_sizes(problem.bindings, problem.spec),
+        hint=_hint(problem, items, bindings),
+        checker=checker,
+        located=located,
+        dim=problem.mismatch.dim if problem.mismatch else None,
+        axis=problem.mismatch.axis if problem.mismatch else None,
+        needed=problem.mismatch.expected if problem.mismatch else None,
+    )
+    return ShapeError(report)
+
+
+def argument_error(
+    where: str, label: str, hint: Any, value: Any, bindings: Bindings
+) -> ShapeError | None:
+    """The error for ``value`` passed as ``label`` where ``hint`` (an array annotation, or a
+    union of them) is needed and ``bindings`` holds the dims known already — or None if it
+    fits. For checks at a public boundary in the engine's words (a model's targets against
+    its loss's annotation)."""
+    items = [Item(label, hint, value)]
+    problem = first_problem(items, bindings)
+    if problem is None:
+        return None
+    return _problem_error(where, problem, items, bindings, located=True)
 
 
 def _bearable(value: Any, hint: Any) -> bool:

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy.typing as npt
 
-from .._model import Model
 from ..layers import Layer
+from ..model import Model
 from ._gradcheck import GradcheckError as GradcheckError
 from ._gradcheck import GradcheckResult as GradcheckResult
 from ._gradcheck import gradcheck as gradcheck

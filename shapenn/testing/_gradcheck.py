@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .._model import Model
 from ..layers import Layer
+from ..model import Model
 from ..shapes import ArgumentError, ShapennError
 
 __all__ = ["GradcheckError", "GradcheckResult", "gradcheck"]

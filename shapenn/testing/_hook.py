@@ -16,8 +16,7 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-from ..shapes._check import check_methods, shapechecked
-from ..shapes._dims import specs_of
+from ..shapes import check_methods, shapechecked, specs_of
 
 __all__ = ["install_import_hook"]
 

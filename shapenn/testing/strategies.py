@@ -37,11 +37,11 @@ except ImportError:  # pragma: no cover - the extra is not installed
         "shapenn.testing.strategies needs hypothesis: pip install 'shapenn[testing]'"
     ) from None
 
-from .._model import Model
 from ..layers import Layer
-from ..shapes import ArgumentError
-from ..shapes._dims import (
+from ..model import Model
+from ..shapes import (
     Anonymous,
+    ArgumentError,
     ArraySpec,
     Bindings,
     Bound,
@@ -51,9 +51,9 @@ from ..shapes._dims import (
     Variadic,
     bind,
     evaluate,
+    input_spec,
     is_known,
 )
-from ..shapes._infer import input_spec
 
 __all__ = ["breaking", "fitting", "shapes"]
 

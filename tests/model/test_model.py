@@ -50,9 +50,11 @@ def test_fit_refuses_mismatched_lengths() -> None:
     X, y = spiral(10, 3)
     with pytest.raises(sn.ShapeError) as caught:
         classifier().fit(X, y[:-1], epochs=1, verbose=0)
-    assert str(caught.value).startswith(
-        "Model.fit: `y` expected (samples=30, ...), got (29,) int64: "
-        "`samples` is 29 here but 30 in `X`."
+    assert str(caught.value) == (
+        "Model.fit: `y` expected integer (batch=30,), got (29,) int64: `batch` is 29 here but "
+        "30 in `X`.\n"
+        "  dims bound so far: batch=30, classes=3\n"
+        "  hint: X and y must have one row per sample, in the same order"
     )
 
 
@@ -72,7 +74,10 @@ def test_fit_names_the_wrong_kind_of_target() -> None:
     with pytest.raises(sn.ShapeError) as caught:  # regression targets for a classifier
         classifier().fit(X, y.astype(F32), verbose=0)
     assert "its dtype float32 is not integer" in str(caught.value)
-    assert "for regression targets use MeanSquaredError" in str(caught.value)
+    assert str(caught.value).endswith(
+        "hint: labels must be integers: cast with `y.astype(np.int64)`; for values to predict "
+        "(regression) use MeanSquaredError"
+    )
     regression = sn.Model([sn.Dense(2, 3, seed=0)], loss=sn.MeanSquaredError(), optimizer=sn.SGD())
     with pytest.raises(sn.ShapeError) as caught:  # labels for a regression
         regression.fit(X, y, verbose=0)
@@ -84,8 +89,11 @@ def test_fit_refuses_y_of_shape_n_for_one_output_instead_of_broadcasting() -> No
     model = sn.Model([sn.Dense(1, 1, seed=0)], loss=sn.MeanSquaredError(), optimizer=sn.SGD(0.1))
     with pytest.raises(sn.ShapeError) as caught:
         model.fit(X, X.ravel(), verbose=0)
-    assert str(caught.value).endswith(
-        "hint: add an output axis: `y.reshape(-1, 1)` (NumPy would broadcast (n,) to (n, n))"
+    assert str(caught.value) == (
+        "Model.fit: `y` expected real-valued (batch=8, outputs=1), got (8,) float32: it is 1-D "
+        "but at least 2-D is needed.\n"
+        "  dims bound so far: batch=8, outputs=1\n"
+        "  hint: add a feature axis: `y.reshape(-1, 1)`"
     )
 
 
@@ -240,9 +248,10 @@ def test_a_step_moves_the_parameters_into_the_optimizers_buffer() -> None:
     optimizer.step([layer])
     assert layer.weights.dtype == F32 and layer.weights.flags.c_contiguous
     assert not np.array_equal(layer.weights, weights)
-    first = layer.weights
+    first, before = layer.weights, layer.weights.copy()
     optimizer.step([layer])
-    assert layer.weights is not first  # the next step's view: two buffers, swapped
+    assert layer.weights is first  # bound once: the step updates it in place
+    assert not np.array_equal(first, before)
     assert layer.weights.ctypes.data % 64 == 0  # aligned as a fresh array would be
 
 

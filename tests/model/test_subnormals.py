@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import shapenn as sn
-import shapenn._optimizers as optimizers
+import shapenn.optim._flat as optimizers
 
 F32 = np.float32
 TINY = np.finfo(F32).tiny

@@ -82,7 +82,7 @@ def test_targets_of_shape_n_against_predictions_n_by_1_never_broadcast(loss: sn.
     name = type(loss).__name__
     assert _message(loss.calculate, predictions, targets) == (
         f"{name}().calculate: `y_true` expected real-valued (batch=6, outputs=1), "
-        "got (6,) float32: it is 1-D but 2-D is needed.\n"
+        "got (6,) float32: it is 1-D but at least 2-D is needed.\n"
         "  dims bound so far: batch=6, outputs=1\n"
         "  hint: add a feature axis: `y_true.reshape(-1, 1)`"
     )

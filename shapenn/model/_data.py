@@ -1,0 +1,74 @@
+"""The data a model is given, checked once at the public boundary (fit, evaluate, predict),
+and cast batch by batch in one place.
+
+What ``X`` must be comes from the first layer's signature: its input annotation (dims, and the
+dtype family: floats, or integer token ids) with the dims the model knows; what ``y`` must be
+comes from the loss's own annotation (see `Loss.targets`). Here: the questions about the whole
+data set that no layer sees — is it empty, real-valued, finite, does it fit the first layer.
+"""
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .._values import as_array, finite
+from ..shapes import ArgumentError, ArraySpec, Bindings, ShapeError, describe, shape_error
+
+__all__ = ["as_batch", "check_inputs"]
+
+
+def as_batch(rows: Any, dtype: np.dtype[Any]) -> npt.NDArray[Any]:
+    """A batch of samples in the dtype the first layer takes: the model's one cast of data.
+
+    Floats for a model of floats (X of any real dtype, as Keras casts); int64 token ids for a
+    model that starts with integer inputs (an Embedding), never floats.
+    """
+    return np.asarray(rows, dtype=dtype)
+
+
+def check_inputs(
+    X: npt.ArrayLike,
+    spec: ArraySpec | None,
+    bindings: Bindings,
+    *,
+    where: str,
+    dtype: np.dtype[Any],
+) -> npt.NDArray[Any]:
+    """X as an array that fits ``spec`` (the first layer's input annotation) under ``bindings``
+    (what the model knows of its input), whose values fit ``dtype`` (the first layer's):
+    real-valued and finite for floats, integers for integer inputs.
+
+    Raises:
+        ShapeError: wrong rank, size or dtype, a masked array. ArgumentError: empty, NaN, inf,
+        or values that overflow ``dtype``.
+    """
+    array = as_array(X)
+    if isinstance(array, np.ma.MaskedArray):
+        raise ShapeError.create(
+            where,
+            "X",
+            "a plain NumPy array",
+            f"a MaskedArray {array.shape} {array.dtype}",
+            "the mask would be ignored",
+            hint="fill or drop the masked values: `X.filled(0.0)`",
+            located=True,
+        )
+    integers = dtype.kind in "iu"
+    allowed = "iu" if integers else "iuf"
+    if array.dtype.kind not in allowed:
+        what = "integer token ids" if integers else "real-valued data"
+        hint = "cast with `X.astype(np.int64)`" if integers else "cast with `X.astype(np.float32)`"
+        reason = f"its dtype {array.dtype} is not " + ("integer" if integers else "real-valued")
+        if integers and array.dtype.kind == "f":
+            reason += ": the first layer takes integers (ids), and a float is never an id"
+            hint = "if these are ids, cast them with `X.astype(np.int64)`"
+        raise ShapeError.create(where, "X", what, describe(array), reason, hint=hint, located=True)
+    if spec is not None:
+        error = shape_error(where, "X", spec, array, bindings)
+        if error is not None:
+            raise error
+    if array.ndim == 0 or array.shape[0] == 0:
+        raise ArgumentError(f"{where}: `X` is empty (0 samples); give at least one sample")
+    finite(array, "X", where, dtype)
+    return array

@@ -1,0 +1,229 @@
+"""The training loop: epochs of batches, each batch one step — forward, loss, backward, an
+optimizer step — then the epoch's figures and the validation data.
+
+`Loop` is the loop ``Model.fit`` runs; the book's ``Model.train`` runs the same loop with its
+own measuring and printing (`Loop.measure`, `Loop.after_step`, `Loop.after_epoch`), so there
+is one loop to get right.
+"""
+
+import functools
+import math
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from .._progress import Progress
+from ..optim import DivergenceError
+from ..shapes import ArgumentError, ArrayND
+from ._data import as_batch
+
+if TYPE_CHECKING:
+    from ._model import Model
+
+__all__ = ["History", "Loop", "Measured", "batches", "count", "generator"]
+
+
+@dataclass
+class History:
+    """Per-epoch figures returned by ``Model.fit``.
+
+    ``loss`` is the training loss including the regularization penalty (``data_loss`` +
+    ``regularization_loss``), averaged over the epoch's batches by size; ``val_loss`` is the data
+    loss on the validation data. Accuracies are fractions in [0, 1].
+    """
+
+    loss: list[float] = field(default_factory=list[float])
+    data_loss: list[float] = field(default_factory=list[float])
+    regularization_loss: list[float] = field(default_factory=list[float])
+    accuracy: list[float] = field(default_factory=list[float])
+    val_loss: list[float] = field(default_factory=list[float])
+    val_accuracy: list[float] = field(default_factory=list[float])
+    #: The metric behind ``accuracy`` (``"CategoricalAccuracy()"``), "" without one.
+    metric: str = ""
+    #: Whether that metric scores a regression (a tolerance, not classes right).
+    regression: bool = False
+
+    def as_dict(self) -> dict[str, list[float]]:
+        """The per-epoch figures that were recorded, by name."""
+        return {k: list(v) for k, v in vars(self).items() if isinstance(v, list) and v}
+
+    def plot(self, path: "str | os.PathLike[str] | None" = None, **options: Any) -> Any:
+        """The training curves as a matplotlib Figure (see ``shapenn.plots.plot_history``);
+        in a notebook, the figure shows itself. Needs ``shapenn[plots]``."""
+        from ..plots import plot_history
+
+        return plot_history(self, path, **options)
+
+
+def count(where: str, name: str, value: object, *, optional: bool) -> None:
+    """``value`` must be a positive int (or None when ``optional``): a clear error otherwise."""
+    if (value is None and optional) or (
+        isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1
+    ):
+        return
+    also = " or None" if optional else ""
+    raise ArgumentError(f"{where}: {name} must be a positive integer{also}, got {value!r}")
+
+
+def generator(seed: object) -> np.random.Generator:
+    """The shuffling generator for ``seed``: None, an int >= 0 or a numpy Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (
+        isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0
+    ):
+        return np.random.default_rng(seed)
+    raise ArgumentError(
+        f"Model.fit: seed must be an integer >= 0, a numpy Generator or None, got {seed!r}"
+    )
+
+
+def batches(
+    n: int, size: int | None, order: npt.NDArray[np.intp] | None = None
+) -> Iterator[slice | npt.NDArray[np.intp]]:
+    """The rows of each batch of ``size`` (None: all ``n`` at once), in ``order`` if given."""
+    step = n if size is None else size
+    for start in range(0, n, step):
+        yield slice(start, start + step) if order is None else order[start : start + step]
+
+
+class Measured(NamedTuple):
+    """What one batch scored: its data loss, regularization penalty and metric (or None)."""
+
+    data_loss: Any
+    regularization: Any
+    metric: Any
+
+
+class Loop:
+    """Training: `run` goes over the epochs; subclasses change what a step measures and what
+    is reported after each step and epoch.
+
+    Args:
+        model: the model, with its loss and optimizer set.
+        verbose, callback: as for ``Model.fit``.
+        where: the method errors name (``fit``).
+    """
+
+    def __init__(
+        self,
+        model: "Model",
+        *,
+        verbose: int = 1,
+        callback: Callable[[int, dict[str, float]], None] | None = None,
+        where: str = "fit",
+    ) -> None:
+        assert model.loss is not None and model.optimizer is not None  # checked by the caller
+        self.model, self.loss, self.optimizer = model, model.loss, model.optimizer
+        self.metric = model.metric
+        self.callback = callback
+        self.history = History(
+            metric=repr(self.metric) if self.metric is not None else "",
+            regression=self.metric is not None and not self.metric.classifies,
+        )
+        self.progress: Progress | None = None
+        self.verbose, self.where = verbose, where
+
+    def run(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        epochs: int,
+        batch_size: int | None,
+        shuffle: bool,
+        rng: np.random.Generator | None,
+        validation: tuple[Any, Any] | None,
+    ) -> History:
+        """Train for ``epochs`` over checked data; return the History."""
+        model = self.model
+        n = X.shape[0]
+        trainable = model.trainable_layers
+        dtype = model.input_dtype
+        # Overflow shows up as a non-finite loss or weight, which stops training with a
+        # DivergenceError that says where; NumPy's warnings on the way there would be noise.
+        quiet = functools.partial(np.errstate, over="ignore", invalid="ignore", divide="ignore")
+        mode = ("quiet", "bar", "lines")[min(max(self.verbose, 0), 2)]
+        self.progress = Progress(epochs, mode=mode)
+        try:
+            for epoch in range(1, epochs + 1):
+                shuffled = shuffle and batch_size is not None and rng is not None
+                order = rng.permutation(n) if shuffled and rng is not None else None
+                totals = {"loss": 0.0, "data_loss": 0.0, "correct": 0.0}
+                self.before_epoch(epoch)
+                model.set_training(True)
+                for step, rows in enumerate(batches(n, batch_size, order), start=1):
+                    batch_x, batch_y = as_batch(X[rows], dtype), y[rows]
+                    with quiet():
+                        output = model.forward(batch_x)
+                        if epoch == 1 and step == 1:  # before the first step changes anything
+                            model._check_predictions(self.loss, output, self.where)
+                        measured = self.measure(output, batch_y)
+                    total = measured.data_loss + measured.regularization
+                    if not math.isfinite(total):
+                        raise self.diverged(f"the loss became {total}", epoch, step)
+                    size = batch_x.shape[0]
+                    totals["data_loss"] += float(measured.data_loss) * size
+                    totals["loss"] += float(total) * size
+                    if measured.metric is not None:
+                        totals["correct"] += float(measured.metric) * size
+                    with quiet():
+                        model.backward(output, batch_y)
+                        try:
+                            self.optimizer.step(trainable)
+                        except DivergenceError:
+                            what = "the step would make the weights NaN or infinite"
+                            raise self.diverged(what, epoch, step) from None
+                    self.after_step(epoch, step, measured)
+                model.set_training(False)
+                figures = {"loss": totals["loss"] / n, "data_loss": totals["data_loss"] / n}
+                figures["regularization_loss"] = figures["loss"] - figures["data_loss"]
+                if self.metric is not None:
+                    figures["accuracy"] = totals["correct"] / n
+                if validation is not None:
+                    val_loss, val_accuracy = self.validate(*validation, batch_size)
+                    figures["val_loss"] = val_loss
+                    if val_accuracy is not None:
+                        figures["val_accuracy"] = val_accuracy
+                self.after_epoch(epoch, figures)
+        finally:
+            self.progress.close()
+            model.set_training(False)  # whatever happened, the model is left in inference mode
+        return self.history
+
+    def measure(self, output: ArrayND, y: Any) -> Measured:
+        """The batch's data loss, regularization penalty and metric."""
+        metric = self.metric.calculate(output, y) if self.metric is not None else None
+        return Measured(self.loss.calculate(output, y), self.model.regularization_loss(), metric)
+
+    def validate(self, X: Any, y: Any, batch_size: int | None) -> tuple[float, float | None]:
+        """The loss and metric on the validation data (in inference mode)."""
+        return self.model._evaluate(X, y, batch_size)
+
+    def before_epoch(self, epoch: int) -> None:
+        """Called before each epoch's first step (nothing by default)."""
+
+    def after_step(self, epoch: int, step: int, measured: Measured) -> None:
+        """Called after each step (nothing by default)."""
+
+    def after_epoch(self, epoch: int, figures: dict[str, float]) -> None:
+        """Record the epoch's figures, show them, and call the user's callback."""
+        for key, value in figures.items():
+            getattr(self.history, key).append(value)
+        if self.progress is not None:
+            self.progress(epoch, figures)
+        if self.callback is not None:
+            self.callback(epoch, figures)
+
+    def diverged(self, what: str, epoch: int, step: int) -> DivergenceError:
+        lr = getattr(self.optimizer, "current_learning_rate", 0.0)
+        return DivergenceError(
+            f"Model.{self.where}: {what} at epoch {epoch}, step {step}; training stopped and the "
+            "model "
+            f"keeps its weights and optimizer state from the last finite step. Try a lower "
+            f"learning rate (now {lr:g}) or inputs scaled to about unit size"
+        )
