@@ -33,7 +33,7 @@ from ._files import write_atomically
 from ._losses import Loss
 from ._metrics import Accuracy
 from ._registry import Registered, lookup, registered_name
-from .layers import Layer
+from .layers import BufferRef, Layer, Parameter
 from .layers._init import uninitialized
 from .model import Model
 from .optim import Optimizer
@@ -66,20 +66,49 @@ def _digest(array: npt.NDArray[Any]) -> str:
     return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
+def _stored(layer: Layer, index: int) -> list[Parameter | BufferRef]:
+    """The arrays of ``layers[index]`` a file keeps, named as in the file: its parameters and
+    buffers, and those of the layers it owns (``layers.1.norm.gamma``)."""
+    return [*layer.parameters(f"layers.{index}"), *layer.buffers(f"layers.{index}")]
+
+
+def _undeclared(index: int, layer: Layer) -> ArgumentError | None:
+    """The error for a layer holding arrays it set up in ``__init__`` without declaring them:
+    saving would drop them (a running mean), and the loaded model would predict otherwise."""
+    found = layer.undeclared_arrays()
+    if not found:
+        return None
+    name = found[0].rsplit(".", 1)[-1]
+    return ArgumentError(
+        f"cannot save layers[{index}] {layer!r}: it holds `{found[0]}`, an array it does not "
+        f"declare, which would be lost. Declare it in the class: `{name}: Buffer[Float[...]]` "
+        f"to save it (a running statistic), or `{name}: Cache[Float[...]]` if it is recomputed "
+        "by every forward"
+    )
+
+
 def _contents(model: Model, include_optimizer: bool) -> dict[str, npt.NDArray[Any]]:
     model.build()
     arrays: dict[str, npt.NDArray[Any]] = {}
     layers = []
     for index, layer in enumerate(model.layers):
-        layers.append({**_record(layer), "state": layer.get_state()})
-        for parameter in layer.parameters():
-            value = np.asarray(parameter.value)
+        error = _undeclared(index, layer)
+        if error is not None:
+            raise error
+        states = {path: owned.get_state() for path, owned in layer.named_layers() if path}
+        record = {**_record(layer), "state": layer.get_state()}
+        if any(states.values()):
+            record["states"] = {path: state for path, state in states.items() if state}
+        layers.append(record)
+        for stored in _stored(layer, index):
+            value = np.asarray(stored.value)
             if not np.isfinite(value).all():
+                name = stored.path.removeprefix(f"layers.{index}.")
                 raise ArgumentError(
-                    f"cannot save layers[{index}] {layer!r}: `{parameter.name}` holds NaN or "
-                    "infinite values"
+                    f"cannot save layers[{index}] {layer!r}: `{name}` holds NaN or infinite "
+                    "values"
                 )
-            arrays[f"layers.{index}.{parameter.name}"] = value
+            arrays[stored.path] = value
     header: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
@@ -92,11 +121,12 @@ def _contents(model: Model, include_optimizer: bool) -> dict[str, npt.NDArray[An
     optimizer = model.optimizer
     if include_optimizer and optimizer is not None:
         header["optimizer"] = {**_record(optimizer), "state": optimizer.get_state()}
+        kept = optimizer.state
         for index, layer in enumerate(model.layers):
-            for parameter in layer.parameters():
-                state = optimizer.state.get((layer, parameter.name))
+            for parameter in layer.parameters(f"optimizer.{index}"):
+                state = kept.get((parameter.layer, parameter.name))
                 for field, array in (state._asdict() if state is not None else {}).items():
-                    arrays[f"optimizer.{index}.{parameter.name}.{field}"] = np.asarray(array)
+                    arrays[f"{parameter.path}.{field}"] = np.asarray(array)
     header["arrays"] = {
         key: {"shape": list(a.shape), "dtype": str(a.dtype), "sha256": _digest(a)}
         for key, a in arrays.items()
@@ -329,15 +359,33 @@ def _like(
     return array
 
 
-def _set_parameters(
-    path: Path, index: int, layer: Layer, arrays: dict[str, npt.NDArray[Any]]
-) -> None:
-    for parameter in layer.parameters():
-        key = f"layers.{index}.{parameter.name}"
-        if key not in arrays:
-            raise _fail(path, f"`{key}` is missing")
-        array = _like(path, key, arrays[key], parameter.value, f"layers[{index}] {layer!r}")
-        setattr(layer, parameter.name, array)  # np.load returned a fresh array: no copy needed
+def _set_arrays(path: Path, index: int, layer: Layer, arrays: dict[str, npt.NDArray[Any]]) -> None:
+    """Give the layer (and the layers it owns) their parameters and buffers from the file."""
+    for stored in _stored(layer, index):
+        if stored.path not in arrays:
+            raise _fail(path, f"`{stored.path}` is missing")
+        array = _like(
+            path, stored.path, arrays[stored.path], stored.value, f"layers[{index}] {layer!r}"
+        )
+        stored.assign(array)  # np.load returned a fresh array: no copy needed
+
+
+def _set_states(path: Path, index: int, layer: Layer, record: dict[str, Any]) -> None:
+    """Give the layer (and the layers it owns) the state saved beside its arrays."""
+    states = record.get("states") or {}
+    if not isinstance(states, dict):
+        raise _fail(path, f"layers[{index}] has malformed states")
+    owned = dict(layer.named_layers())
+    unknown = sorted(set(states) - set(owned) - {""})
+    if unknown:
+        raise _fail(path, f"layers[{index}] has states for layers it does not own: {unknown}")
+    for name, sub in owned.items():
+        state = record.get("state") if name == "" else states.get(name)
+        try:
+            sub.set_state(state or {})
+        except (KeyError, TypeError, ValueError, OverflowError) as err:
+            where = f"layers[{index}]" + (f".{name}" if name else "")
+            raise _fail(path, f"{where} has an invalid state: {err}") from None
 
 
 def _restore_optimizer(
@@ -349,8 +397,8 @@ def _restore_optimizer(
     except (KeyError, TypeError, ValueError) as err:
         raise _fail(path, f"the optimizer's state is invalid: {err}") from None
     for index, layer in enumerate(model.layers):
-        for parameter in layer.parameters():
-            prefix = f"optimizer.{index}.{parameter.name}."
+        for parameter in layer.parameters(f"optimizer.{index}"):
+            prefix = f"{parameter.path}."
             if not any(key.startswith(prefix) for key in arrays):
                 continue
             blank = optimizer.init_state(parameter.value)
@@ -360,7 +408,7 @@ def _restore_optimizer(
                 if key not in arrays:
                     raise _fail(path, f"optimizer state `{key}` is missing")
                 fields[field] = _like(path, key, arrays[key], zeros, "the optimizer")
-            optimizer.set_parameter_state(layer, parameter.name, type(blank)(**fields))
+            optimizer.set_parameter_state(parameter.layer, parameter.name, type(blank)(**fields))
     return optimizer
 
 
@@ -399,11 +447,8 @@ def _restore(source: Path, header: dict[str, Any], arrays: dict[str, npt.NDArray
     layers: list[Layer] = []
     for index, record in enumerate(records):
         layer: Layer = _build(source, "layer", Layer, record, f"layers[{index}]")
-        _set_parameters(source, index, layer, arrays)
-        try:
-            layer.set_state(record.get("state") or {})
-        except (KeyError, TypeError, ValueError, OverflowError) as err:
-            raise _fail(source, f"layers[{index}] has an invalid state: {err}") from None
+        _set_arrays(source, index, layer, arrays)
+        _set_states(source, index, layer, record)
         layers.append(layer)
     loss = _build(source, "loss", Loss, header["loss"], "the loss") if header.get("loss") else None
     metric = (
