@@ -33,7 +33,7 @@ from ._files import write_atomically
 from ._losses import Loss
 from ._metrics import Accuracy
 from ._registry import Registered, lookup, registered_name
-from .layers import BufferRef, Layer, Parameter
+from .layers import Layer
 from .layers._init import uninitialized
 from .model import Model
 from .optim import Optimizer
@@ -66,12 +66,6 @@ def _digest(array: npt.NDArray[Any]) -> str:
     return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
-def _stored(layer: Layer, index: int) -> list[Parameter | BufferRef]:
-    """The arrays of ``layers[index]`` a file keeps, named as in the file: its parameters and
-    buffers, and those of the layers it owns (``layers.1.norm.gamma``)."""
-    return [*layer.parameters(f"layers.{index}"), *layer.buffers(f"layers.{index}")]
-
-
 def _undeclared(index: int, layer: Layer) -> ArgumentError | None:
     """The error for a layer holding arrays it set up in ``__init__`` without declaring them:
     saving would drop them (a running mean), and the loaded model would predict otherwise."""
@@ -100,13 +94,12 @@ def _contents(model: Model, include_optimizer: bool) -> dict[str, npt.NDArray[An
         if any(states.values()):
             record["states"] = {path: state for path, state in states.items() if state}
         layers.append(record)
-        for stored in _stored(layer, index):
+        for stored in layer.state_arrays(f"layers.{index}"):
             value = np.asarray(stored.value)
             if not np.isfinite(value).all():
                 name = stored.path.removeprefix(f"layers.{index}.")
                 raise ArgumentError(
-                    f"cannot save layers[{index}] {layer!r}: `{name}` holds NaN or infinite "
-                    "values"
+                    f"cannot save layers[{index}] {layer!r}: `{name}` holds NaN or infinite values"
                 )
             arrays[stored.path] = value
     header: dict[str, Any] = {
@@ -361,7 +354,7 @@ def _like(
 
 def _set_arrays(path: Path, index: int, layer: Layer, arrays: dict[str, npt.NDArray[Any]]) -> None:
     """Give the layer (and the layers it owns) their parameters and buffers from the file."""
-    for stored in _stored(layer, index):
+    for stored in layer.state_arrays(f"layers.{index}"):
         if stored.path not in arrays:
             raise _fail(path, f"`{stored.path}` is missing")
         array = _like(

@@ -139,12 +139,18 @@ def _dims(shape: tuple[Size, ...], names: list[str | None]) -> list[int | str | 
     return dims
 
 
-def _input_names(model: Model) -> list[str | None]:
-    """The dim names of the first layer's input annotation: ``batch``, ``h``, ``w``, …"""
+def _input_names(model: Model, rank: int) -> list[str | None]:
+    """The dim names of the first layer's input annotation for an input of ``rank`` axes:
+    ``batch``, ``h``, ``w``, …; None for an axis of a variadic dim (``*positions``)."""
     found = input_spec(model.layers[0])
     if found is None:
         return []
-    return [dim.name if isinstance(dim, Named) else None for dim in found[1].dims]
+    spec = found[1]
+    names = [dim.name if isinstance(dim, Named) else None for dim in spec.dims]
+    where = spec.variadic
+    if where is None:
+        return names
+    return [*names[:where], *[None] * (rank - len(names) + 1), *names[where + 1 :]]
 
 
 def to_onnx(model: Model, path: str | os.PathLike[str], *, opset: int = OPSET) -> Path:
@@ -168,8 +174,10 @@ def to_onnx(model: Model, path: str | os.PathLike[str], *, opset: int = OPSET) -
         )
     graph = OnnxGraph(onnx, model.dtype)
     rules = [_rule(layer, index, "onnx") for index, layer in enumerate(model.layers)]
-    names = _input_names(model)
+    names = _input_names(model, 1 + len(sample))
     element = onnx.helper.np_dtype_to_tensor_dtype(model.dtype)
+    # The input's type is what the first layer takes: int64 token ids for an Embedding.
+    input_element = onnx.helper.np_dtype_to_tensor_dtype(model.input_dtype)
     current = "input"
     shapes: list[Any] = []
     for index, rule in enumerate(rules):
@@ -189,7 +197,7 @@ def to_onnx(model: Model, path: str | os.PathLike[str], *, opset: int = OPSET) -
             "shapenn",
             [
                 onnx.helper.make_tensor_value_info(
-                    "input", element, _dims(("batch", *sample), ["batch", *names[1:]])
+                    "input", input_element, _dims(("batch", *sample), ["batch", *names[1:]])
                 )
             ],
             [
@@ -248,7 +256,7 @@ def to_torch_program(model: Model, path: str | os.PathLike[str]) -> Path:
             "input_shape=... to export a program"
         )
     # Two samples, not one: torch.export would take a batch of 1 for a constant.
-    example = torch.zeros((2, *sample), dtype=getattr(torch, str(model.dtype)))
+    example = torch.zeros((2, *sample), dtype=getattr(torch, str(model.input_dtype)))
     batch = torch.export.Dim("batch")
     program = torch.export.export(net, (example,), dynamic_shapes={"input": {0: batch}})
     return write_atomically(path, lambda handle: torch.export.save(program, handle))

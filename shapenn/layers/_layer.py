@@ -226,6 +226,11 @@ class Layer(Registered):
                 found.append(BufferRef(layer, name, f"{path}.{name}" if path else name))
         return found
 
+    def state_arrays(self, prefix: str = "") -> list[Parameter | BufferRef]:
+        """Every array this layer and the layers it owns keep: parameters, then buffers (what
+        a saved model holds, like PyTorch's ``state_dict``)."""
+        return [*self.parameters(prefix), *self.buffers(prefix)]
+
     def set_training(self, training: bool) -> None:
         """Set training mode for this layer and every layer it owns."""
         for _, layer in self.named_layers():

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from ..layers import Layer
 from ..model import Model
-from ..shapes import ArgumentError, ShapennError
+from ..shapes import ArgumentError, ShapennError, signature
 
 __all__ = ["GradcheckError", "GradcheckResult", "gradcheck"]
 
@@ -62,12 +62,20 @@ class GradcheckResult:
 
 
 def _to_float64(layers: list[Layer]) -> None:
+    """Every layer (and every layer it owns) in inference mode, with its float parameters and
+    buffers in float64."""
     for layer in layers:
-        layer.training = False  # dropout off: the objective must be deterministic
-        for parameter in layer.parameters():
-            # C order: finite differences perturb a flat view, which must not be a copy.
-            value = np.ascontiguousarray(parameter.value, dtype=np.float64)
-            setattr(layer, parameter.name, value)
+        layer.set_training(False)  # dropout off: the objective must be deterministic
+        for stored in layer.state_arrays():
+            if stored.value.dtype.kind == "f":
+                # C order: finite differences perturb a flat view, which must not be a copy.
+                stored.assign(np.ascontiguousarray(stored.value, dtype=np.float64))
+
+
+def _takes_integers(target: Model | Layer) -> bool:
+    """Whether the first layer's signature says its inputs are integers (token ids)."""
+    first = target.layers[0] if isinstance(target, Model) else target
+    return signature(type(first)).input_family == "Integer"
 
 
 FLOOR = 1e-4  # gradients smaller than this are compared absolutely: round-off dominates them
@@ -135,8 +143,10 @@ def gradcheck(
     raw = np.asarray(X)
     if raw.dtype.kind not in "iuf":
         raise ArgumentError(f"gradcheck: X must hold real numbers, got dtype {raw.dtype}")
-    inputs = np.array(raw, dtype=np.float64, order="C")
-    checked: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
+    # Integer inputs (token ids) are not perturbed: there is no gradient to check for them.
+    integers = raw.dtype.kind in "iu" and _takes_integers(target)
+    inputs = raw.astype(np.int64) if integers else np.array(raw, dtype=np.float64, order="C")
+    checked: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[Any]]] = {}
 
     if isinstance(target, Model):
         model = copy.deepcopy(target)
@@ -152,9 +162,9 @@ def gradcheck(
 
         model.backward(model.forward(inputs), targets)
         named = [
-            (f"layers[{i}].{p.name}", p)
+            (p.path, p)
             for i, layer in enumerate(model.layers)
-            for p in layer.parameters()
+            for p in layer.parameters(f"layers[{i}]")
         ]
     else:
         layer = copy.deepcopy(target)
@@ -166,8 +176,9 @@ def gradcheck(
 
         layer.forward(inputs)
         layer.backward(weights)
-        named = [(p.name, p) for p in layer.parameters()]
-        checked["inputs"] = (np.asarray(layer.dinputs), inputs)
+        named = [(p.path, p) for p in layer.parameters()]
+        if not integers:
+            checked["inputs"] = (np.asarray(layer.dinputs), inputs)
 
     for label, parameter in named:
         checked[label] = (np.array(parameter.grad, dtype=np.float64), parameter.value)
