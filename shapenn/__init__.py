@@ -21,11 +21,15 @@ from ._metrics import BinaryAccuracy as BinaryAccuracy
 from ._metrics import CategoricalAccuracy as CategoricalAccuracy
 from ._metrics import RegressionAccuracy as RegressionAccuracy
 from .layers import AvgPool2D as AvgPool2D
+from .layers import BatchNorm1D as BatchNorm1D
+from .layers import BatchNorm2D as BatchNorm2D
 from .layers import Conv2D as Conv2D
 from .layers import Dense as Dense
 from .layers import Dropout as Dropout
+from .layers import Embedding as Embedding
 from .layers import Flatten as Flatten
 from .layers import Layer as Layer
+from .layers import LayerNorm as LayerNorm
 from .layers import Linear as Linear
 from .layers import MaxPool2D as MaxPool2D
 from .layers import Parameter as Parameter
@@ -65,6 +69,8 @@ __all__ = [
     "Adam",
     "ArgumentError",
     "AvgPool2D",
+    "BatchNorm1D",
+    "BatchNorm2D",
     "BinaryAccuracy",
     "BinaryCrossentropy",
     "CategoricalAccuracy",
@@ -74,12 +80,14 @@ __all__ = [
     "Dim",
     "DivergenceError",
     "Dropout",
+    "Embedding",
     "Flatten",
     "GradcheckError",
     "GradcheckResult",
     "History",
     "LabelError",
     "Layer",
+    "LayerNorm",
     "Linear",
     "Loss",
     "MaxPool2D",

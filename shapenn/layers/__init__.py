@@ -5,24 +5,32 @@ from ._activations import ReLU as ReLU
 from ._activations import Sigmoid as Sigmoid
 from ._activations import Softmax as Softmax
 from ._activations import Tanh as Tanh
+from ._batch_norm import BatchNorm1D as BatchNorm1D
+from ._batch_norm import BatchNorm2D as BatchNorm2D
 from ._conv import Conv2D as Conv2D
 from ._dense import Dense as Dense
 from ._dropout import Dropout as Dropout
+from ._embedding import Embedding as Embedding
 from ._flatten import Flatten as Flatten
 from ._layer import BufferRef as BufferRef
 from ._layer import Layer as Layer
 from ._layer import Parameter as Parameter
+from ._layer_norm import LayerNorm as LayerNorm
 from ._pooling import AvgPool2D as AvgPool2D
 from ._pooling import MaxPool2D as MaxPool2D
 
 __all__ = [
     "AvgPool2D",
+    "BatchNorm1D",
+    "BatchNorm2D",
     "BufferRef",
     "Conv2D",
     "Dense",
     "Dropout",
+    "Embedding",
     "Flatten",
     "Layer",
+    "LayerNorm",
     "Linear",
     "MaxPool2D",
     "Parameter",

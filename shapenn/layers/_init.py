@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from ..shapes import ArgumentError
 
-__all__ = ["float_dtype", "normal", "torch_dtype", "uninitialized", "zeros"]
+__all__ = ["float_dtype", "normal", "ones", "torch_dtype", "uninitialized", "zeros"]
 
 _SKIP: ContextVar[bool] = ContextVar("shapenn_uninitialized", default=False)
 
@@ -46,6 +46,13 @@ def zeros(shape: Sequence[int], dtype: np.dtype[Any]) -> np.ndarray[Any, np.dtyp
     if _SKIP.get():
         return np.empty(shape, dtype=dtype)
     return np.zeros(shape, dtype=dtype)
+
+
+def ones(shape: Sequence[int], dtype: np.dtype[Any]) -> np.ndarray[Any, np.dtype[Any]]:
+    """Ones in ``dtype`` (uninitialized inside ``uninitialized()``)."""
+    if _SKIP.get():
+        return np.empty(shape, dtype=dtype)
+    return np.ones(shape, dtype=dtype)
 
 
 def float_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:

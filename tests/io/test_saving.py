@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 from helpers import classifier
+from jaxtyping import Float
 
 import shapenn as sn
 from shapenn.datasets import spiral
+from shapenn.shapes import Array1D, Array2D, Buffer
 
 
 def model() -> sn.Model:
@@ -260,3 +262,53 @@ def test_loading_refuses_more_data_than_allowed(tmp_path: Path) -> None:
     path = sn.save(model(), tmp_path / "m.npz")
     with pytest.raises(sn.ModelFileError, match="too large to load"):
         sn.load(path, max_bytes=64)
+
+
+class RunningMean(sn.Layer):
+    """A user's layer with a running statistic it forgot to declare as a buffer."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.running = np.zeros(n, dtype=np.float32)
+
+    def forward(self, inputs: Float[Array2D, "batch n"]) -> Float[Array2D, "batch n"]:
+        if self.training:
+            self.running = 0.9 * self.running + 0.1 * inputs.mean(axis=0)
+        self.scratch = inputs * 2  # a cache: set by forward, never saved
+        return inputs - self.running
+
+    def backward(self, dvalues: Float[Array2D, "batch n"]) -> Float[Array2D, "batch n"]:
+        return dvalues
+
+
+class DeclaredRunningMean(RunningMean):
+    running: Buffer[Float[Array1D, " n"]]
+
+
+def test_an_undeclared_array_is_refused_with_how_to_declare_it(tmp_path: Path) -> None:
+    model = sn.Model([sn.Dense(3, 3, seed=0), RunningMean(3)])
+    with pytest.raises(sn.ArgumentError) as caught:
+        sn.save(model, tmp_path / "m.npz")
+    assert str(caught.value) == (
+        "cannot save layers[1] RunningMean(): it holds `running`, an array it does not declare, "
+        "which would be lost. Declare it in the class: `running: Buffer[Float[...]]` to save it "
+        "(a running statistic), or `running: Cache[Float[...]]` if it is recomputed by every "
+        "forward"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_declared_buffer_is_saved_and_a_cache_is_not(tmp_path: Path) -> None:
+    model = sn.Model([sn.Dense(3, 3, seed=0), DeclaredRunningMean(3)])
+    X = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    model.set_training(True)
+    model.forward(X)
+    model.set_training(False)
+    loaded = sn.load(sn.save(model, tmp_path / "m.npz"))
+    layer = loaded.layers[1]
+    assert isinstance(layer, DeclaredRunningMean)
+    np.testing.assert_array_equal(layer.running, model.layers[1].running)  # type: ignore[attr-defined]
+    assert not hasattr(layer, "scratch")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert [b.path for b in layer.buffers()] == ["running"]
+    assert layer.parameters() == []
