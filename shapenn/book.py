@@ -50,6 +50,7 @@ from .layers import Dense, Dropout, Layer, Linear, ReLU, Sigmoid, Softmax
 from .layers import _init as init
 from .layers._activations import softmax_backward
 from .model import Model as _Model
+from .model._data import as_batch
 from .model._fit import Loop, Measured
 from .optim import SGD, Adagrad, Adam, RMSprop
 from .shapes import (
@@ -767,12 +768,11 @@ class Model:
         """Print the loss and accuracy on (X_val, y_val), as the book's ``evaluate``."""
         model = self._built("evaluate")
         X_val, y_val = model._checked(X_val, y_val, "evaluate")
-        X_val = np.asarray(X_val, dtype=model.input_dtype)
         self.accuracy.init(y_val)
         self.loss.new_pass()
         self.accuracy.new_pass()
         for batch_X, batch_y in _batches(X_val, y_val, batch_size):
-            output = self.forward(batch_X, training=False)
+            output = self.forward(as_batch(batch_X, model.input_dtype), training=False)
             self.loss.calculate(output, batch_y)
             predictions = self.output_layer_activation.predictions(output)
             self.accuracy.calculate(predictions, batch_y)
