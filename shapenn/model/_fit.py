@@ -11,18 +11,45 @@ import math
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from .._progress import Progress
+from ..layers import Layer
 from ..optim import DivergenceError
 from ..shapes import ArgumentError, ArrayND
 from ._data import as_batch
 
-if TYPE_CHECKING:
-    from ._model import Model
+
+@runtime_checkable
+class Model(Protocol):
+    """What the training loop reads of a model (so this module needs no model)."""
+
+    layers: list[Layer]
+    loss: Any
+    optimizer: Any
+    metric: Any
+
+    @property
+    def input_dtype(self) -> np.dtype[Any]: ...
+
+    @property
+    def trainable_layers(self) -> list[Layer]: ...
+
+    def set_training(self, training: bool) -> None: ...
+
+    def forward(self, inputs: ArrayND) -> ArrayND: ...
+
+    def backward(self, output: ArrayND, y_true: Any) -> None: ...
+
+    def regularization_loss(self) -> float: ...
+
+    def _check_predictions(self, loss: Any, output: ArrayND, where: str) -> None: ...
+
+    def _evaluate(self, X: Any, y: Any, batch_size: int | None) -> tuple[float, float | None]: ...
+
 
 __all__ = ["History", "Loop", "Measured", "batches", "count", "generator"]
 
@@ -111,7 +138,7 @@ class Loop:
 
     def __init__(
         self,
-        model: "Model",
+        model: Model,
         *,
         verbose: int = 1,
         callback: Callable[[int, dict[str, float]], None] | None = None,
@@ -126,6 +153,7 @@ class Loop:
             regression=self.metric is not None and not self.metric.classifies,
         )
         self.progress: Progress | None = None
+        self.penalized: list[Layer] = list(model.layers)
         self.verbose, self.where = verbose, where
 
     def run(
@@ -142,7 +170,15 @@ class Loop:
         """Train for ``epochs`` over checked data; return the History."""
         model = self.model
         n = X.shape[0]
-        trainable = model.trainable_layers
+        parameters = [p for layer in model.trainable_layers for p in layer.parameters()]
+        # The layers whose penalty can be other than zero: a layer that keeps no penalty of
+        # its own and owns no layer is asked nothing at every step.
+        self.penalized = [
+            layer
+            for layer in model.layers
+            if type(layer).regularization_loss is not Layer.regularization_loss
+            or next(layer.children(), None) is not None
+        ]
         dtype = model.input_dtype
         # Overflow shows up as a non-finite loss or weight, which stops training with a
         # DivergenceError that says where; NumPy's warnings on the way there would be noise.
@@ -174,7 +210,7 @@ class Loop:
                     with quiet():
                         model.backward(output, batch_y)
                         try:
-                            self.optimizer.step(trainable)
+                            self.optimizer.apply(parameters)
                         except DivergenceError:
                             what = "the step would make the weights NaN or infinite"
                             raise self.diverged(what, epoch, step) from None
@@ -198,7 +234,8 @@ class Loop:
     def measure(self, output: ArrayND, y: Any) -> Measured:
         """The batch's data loss, regularization penalty and metric."""
         metric = self.metric.calculate(output, y) if self.metric is not None else None
-        return Measured(self.loss.calculate(output, y), self.model.regularization_loss(), metric)
+        penalty = sum((layer.regularization_loss() for layer in self.penalized), 0.0)
+        return Measured(self.loss.calculate(output, y), penalty, metric)
 
     def validate(self, X: Any, y: Any, batch_size: int | None) -> tuple[float, float | None]:
         """The loss and metric on the validation data (in inference mode)."""

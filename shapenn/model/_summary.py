@@ -3,12 +3,25 @@
 state."""
 
 import html
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
 
-from ..shapes import format_shape
+from ..layers import Layer
+from ..shapes import Size, format_shape
 
-if TYPE_CHECKING:
-    from ._model import Model
+
+@runtime_checkable
+class Model(Protocol):
+    """What a summary reads of a model (so this module needs no model)."""
+
+    layers: list[Layer]
+    loss: Any
+    optimizer: Any
+
+    def build(self) -> Sequence[tuple[Size, ...] | None]: ...
+
+    def count_params(self) -> int: ...
+
 
 __all__ = ["html_table", "rows", "text"]
 

@@ -77,6 +77,9 @@ class Optimizer(Registered):
         self._buffers: list[FlatBuffer] = []
         self._home: dict[Key, tuple[FlatBuffer, int]] = {}
         self._pending: dict[Key, Any] = {}
+        # The last parameter list stepped and its buffers: the same list next step needs
+        # neither grouping nor lookup.
+        self._plan: tuple[list[Parameter] | None, list[FlatBuffer]] = (None, [])
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -88,7 +91,7 @@ class Optimizer(Registered):
         # keep each parameter's state as a plain copy, and let the next step build a buffer.
         state = dict(self.__dict__)
         state["_pending"] = {key: self._copied(key) for key in {**self._home, **self._pending}}
-        state["_buffers"], state["_home"] = [], {}
+        state["_buffers"], state["_home"], state["_plan"] = [], {}, (None, [])
         return state
 
     def _copied(self, key: Key) -> Any:
@@ -113,20 +116,33 @@ class Optimizer(Registered):
         self.iterations += 1
 
     def step(self, layers: Iterable[Layer]) -> None:
-        """One optimisation step over all trainable parameters of ``layers``.
+        """One optimisation step over all trainable parameters of ``layers`` (and of the
+        layers they own).
+
+        Raises:
+            DivergenceError: the step would make a parameter NaN or infinite; nothing changed.
+        """
+        self.apply([p for layer in layers for p in layer.parameters()])
+
+    def apply(self, parameters: list[Parameter]) -> None:
+        """One optimisation step over ``parameters`` (as ``Layer.parameters`` gives them).
+        A training loop passes the same list at every step, which saves finding them again.
 
         Raises:
             DivergenceError: the step would make a parameter NaN or infinite; nothing changed.
         """
         self.pre_update_params()
-        self._update([p for layer in layers for p in layer.parameters()])
+        self._update(parameters)
         self.post_update_params()
 
     def _update(self, params: list[Parameter]) -> None:
-        groups: dict[np.dtype[Any], list[Parameter]] = {}
-        for parameter in params:
-            groups.setdefault(parameter.value.dtype, []).append(parameter)
-        buffers = [self._buffer(group) for group in groups.values()]
+        planned, buffers = self._plan
+        if params is not planned or not all(buffer.intact() for buffer in buffers):
+            groups: dict[np.dtype[Any], list[Parameter]] = {}
+            for parameter in params:
+                groups.setdefault(parameter.value.dtype, []).append(parameter)
+            buffers = [self._buffer(group) for group in groups.values()]
+            self._plan = (params, buffers)
         for buffer in buffers:  # compute every next row first: a divergence changes nothing
             buffer.gather()
             live, spare = buffer.current, 1 - buffer.current

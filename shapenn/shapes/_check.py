@@ -244,7 +244,7 @@ class Declared:
         return spec_of(self.hint)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Signature:
     """Everything a class says about its arrays, read once from its annotations (and its
     bases'): its parameters, buffers and caches, its config dims, and ``forward``'s array
@@ -267,12 +267,17 @@ class Signature:
     inputs: tuple[Declared, ...] = ()
     output: Any = None
 
-    @property
+    @functools.cached_property
     def state(self) -> tuple[Declared, ...]:
         """Parameters and buffers: every declared array that binds dims for the checks."""
         return self.params + self.buffers
 
-    @property
+    @functools.cached_property
+    def state_names(self) -> tuple[str, ...]:
+        """The names of ``state``, read on every checked call."""
+        return tuple(d.name for d in self.state)
+
+    @functools.cached_property
     def param_names(self) -> tuple[str, ...]:
         return tuple(d.name for d in self.params)
 
@@ -643,7 +648,7 @@ def _checked_method(
                 token = scope.token
             spec = signature(cls)
             parts: list[Any] = [cls, token, *[getattr(self, d, None) for d in spec.dims]]
-            params = [getattr(self, d.name, None) for d in spec.state]
+            params = [getattr(self, name, None) for name in spec.state_names]
             complete = _extend(parts, params, {}) and _extend(parts, args, kwargs)
             key = tuple(parts) if complete else None
             entry = cache.get(key)

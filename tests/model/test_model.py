@@ -279,16 +279,16 @@ def test_divergence_mid_epoch_keeps_exactly_the_last_finite_step() -> None:
     model = classifier(optimizer)
     steps: list[list[np.ndarray[Any, Any]]] = []
     states: list[dict[Any, Any]] = []
-    step = optimizer.step
+    apply = optimizer.apply
 
-    def recording(layers: Any) -> None:
-        step(layers)
+    def recording(parameters: Any) -> None:
+        apply(parameters)
         steps.append([p.value.copy() for layer in model.layers for p in layer.parameters()])
         states.append({k: [a.copy() for a in v] for k, v in optimizer.state.items()})
         if len(steps) == 9:  # from the tenth step on, a learning rate that overflows
             optimizer.current_learning_rate = optimizer.learning_rate = 1e39
 
-    optimizer.step = recording  # type: ignore[method-assign]
+    optimizer.apply = recording  # type: ignore[method-assign]
     with pytest.raises(sn.DivergenceError, match="at epoch 2, step 2;"):
         model.fit(X, y, epochs=5, batch_size=16, seed=0, verbose=0)
     now = [p.value for layer in model.layers for p in layer.parameters()]
