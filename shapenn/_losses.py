@@ -522,7 +522,33 @@ class CategoricalCrossentropy(Loss):
         return dinputs
 
 
-class BinaryCrossentropy(Loss):
+class _OfOutputs(Loss):
+    """A loss of predictions (batch, *positions, outputs) against targets of their shape,
+    computed by a pair of kernels: per-sample losses and the gradient of their mean."""
+
+    kernels: ClassVar[tuple[Callable[[Any, Any], Any], Callable[[Any, Any], Any]]]
+
+    def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
+        """Per-sample losses.
+
+        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
+        (batch,)
+        """
+        losses: SampleLosses = self.kernels[0](y_pred, y_true)
+        return losses
+
+    def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
+        """The gradient of the mean loss with respect to ``y_pred``, kept as ``dinputs``.
+
+        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
+        (batch, *positions, outputs)
+        """
+        dinputs: Predictions = self.kernels[1](y_pred, y_true)
+        self.dinputs = dinputs
+        return dinputs
+
+
+class BinaryCrossentropy(_OfOutputs):
     """Cross-entropy of independent sigmoid outputs, the book's ``Loss_BinaryCrossentropy``.
 
     Targets have the predictions' shape: a target vector ``y`` of shape (batch,) must be given
@@ -532,6 +558,8 @@ class BinaryCrossentropy(Loss):
         forward: y_pred, y_true (batch, *positions, outputs) → (batch,); backward → the
         predictions' shape.
     """
+
+    kernels = (binary_crossentropy, binary_crossentropy_backward)
 
     def check_targets(self, y: ArrayND, *, predictions: tuple[Size, ...], where: str) -> None:
         """Targets in [0, 1]: each is the probability of a 1."""
@@ -555,26 +583,8 @@ class BinaryCrossentropy(Loss):
                 f"outputs {value:.3g}: end the model with Sigmoid()"
             )
 
-    def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
-        """Per-sample losses.
 
-        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
-        (batch,)
-        """
-        return binary_crossentropy(y_pred, y_true)
-
-    def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
-        """The gradient of the mean loss with respect to ``y_pred``, kept as ``dinputs``.
-
-        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
-        (batch, *positions, outputs)
-        """
-        dinputs = binary_crossentropy_backward(y_pred, y_true)
-        self.dinputs = dinputs
-        return dinputs
-
-
-class _Regression(Loss):
+class _Regression(_OfOutputs):
     """A loss of values to predict (MeanSquaredError, MeanAbsoluteError)."""
 
     def advice(self, y: ArrayND, predictions: tuple[Size, ...]) -> str | None:
@@ -593,23 +603,7 @@ class MeanSquaredError(_Regression):
         predictions' shape.
     """
 
-    def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
-        """Per-sample losses.
-
-        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
-        (batch,)
-        """
-        return mean_squared_error(y_pred, y_true)
-
-    def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
-        """The gradient of the mean loss with respect to ``y_pred``, kept as ``dinputs``.
-
-        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
-        (batch, *positions, outputs)
-        """
-        dinputs = mean_squared_error_backward(y_pred, y_true)
-        self.dinputs = dinputs
-        return dinputs
+    kernels = (mean_squared_error, mean_squared_error_backward)
 
 
 class MeanAbsoluteError(_Regression):
@@ -620,23 +614,7 @@ class MeanAbsoluteError(_Regression):
         predictions' shape.
     """
 
-    def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
-        """Per-sample losses.
-
-        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
-        (batch,)
-        """
-        return mean_absolute_error(y_pred, y_true)
-
-    def backward(self, y_pred: Predictions, y_true: Targets) -> Predictions:
-        """The gradient of the mean loss with respect to ``y_pred``, kept as ``dinputs``.
-
-        Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
-        (batch, *positions, outputs)
-        """
-        dinputs = mean_absolute_error_backward(y_pred, y_true)
-        self.dinputs = dinputs
-        return dinputs
+    kernels = (mean_absolute_error, mean_absolute_error_backward)
 
 
 class SoftmaxCategoricalCrossentropy:
