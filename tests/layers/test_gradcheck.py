@@ -61,3 +61,27 @@ def test_gradcheck_works_on_fortran_ordered_weights() -> None:
 def test_gradcheck_of_a_model_needs_its_loss() -> None:
     with pytest.raises(ValueError, match=re.escape("gradcheck: the model has no loss; call")):
         sn.gradcheck(sn.Model([sn.Dense(2, 2)]), np.zeros((1, 2)), np.zeros((1, 2)))
+
+
+def test_a_relu_input_next_to_its_kink_does_not_fail_a_right_gradient() -> None:
+    # The second sample's pre-activation is 1e-5, inside the default stencil (2ε = 2e-5), and
+    # its error is large: a difference quotient of the first bias straddles the ReLU's kink.
+    model = sn.Model([sn.Dense(1, 1), sn.ReLU(), sn.Dense(1, 1)])
+    model.set(loss=sn.MeanSquaredError())
+    for layer in (model.layers[0], model.layers[2]):
+        layer.weights[...] = 1.0
+        layer.biases[...] = 0.0
+    X = np.array([[1.0], [1e-5], [2.0]], dtype=np.float32)
+    y = np.array([[2.0], [10.0], [1.0]], dtype=np.float32)
+
+    assert sn.gradcheck(model, X, y).ok
+
+    class HalfReLU(sn.ReLU):
+        def backward(self, dvalues):  # type: ignore[no-untyped-def]
+            self.dinputs = super().backward(dvalues) * 0.5
+            return self.dinputs
+
+    wrong = sn.Model([model.layers[0], HalfReLU(), model.layers[2]])
+    wrong.set(loss=sn.MeanSquaredError())
+    with pytest.raises(sn.GradcheckError):
+        sn.gradcheck(wrong, X, y)
