@@ -5,6 +5,7 @@ time by jaxtyping + beartype; a mistake raises `ShapeError` with what was expect
 got and how to fix it.
 """
 
+from . import callbacks as callbacks
 from . import datasets as datasets
 from . import shapes as shapes
 from ._io import ModelFileError as ModelFileError
@@ -16,10 +17,15 @@ from ._losses import Loss as Loss
 from ._losses import MeanAbsoluteError as MeanAbsoluteError
 from ._losses import MeanSquaredError as MeanSquaredError
 from ._losses import SoftmaxCategoricalCrossentropy as SoftmaxCategoricalCrossentropy
+from ._metrics import F1 as F1
 from ._metrics import Accuracy as Accuracy
 from ._metrics import BinaryAccuracy as BinaryAccuracy
 from ._metrics import CategoricalAccuracy as CategoricalAccuracy
+from ._metrics import ConfusionMatrix as ConfusionMatrix
+from ._metrics import Precision as Precision
+from ._metrics import Recall as Recall
 from ._metrics import RegressionAccuracy as RegressionAccuracy
+from ._metrics import TopKAccuracy as TopKAccuracy
 from .layers import AvgPool2D as AvgPool2D
 from .layers import BatchNorm1D as BatchNorm1D
 from .layers import BatchNorm2D as BatchNorm2D
@@ -63,6 +69,7 @@ from .testing._gradcheck import gradcheck as gradcheck
 __version__ = "0.1.0"
 
 __all__ = [
+    "F1",
     "SGD",
     "Accuracy",
     "Adagrad",
@@ -75,6 +82,7 @@ __all__ = [
     "BinaryCrossentropy",
     "CategoricalAccuracy",
     "CategoricalCrossentropy",
+    "ConfusionMatrix",
     "Conv2D",
     "Dense",
     "Dim",
@@ -100,8 +108,10 @@ __all__ = [
     "Optimizer",
     "Parameter",
     "PathError",
+    "Precision",
     "RMSprop",
     "ReLU",
+    "Recall",
     "RegressionAccuracy",
     "ShapeError",
     "ShapennError",
@@ -109,6 +119,8 @@ __all__ = [
     "Softmax",
     "SoftmaxCategoricalCrossentropy",
     "Tanh",
+    "TopKAccuracy",
+    "callbacks",
     "checks",
     "checks_enabled",
     "datasets",

@@ -109,6 +109,7 @@ def _contents(model: Model, include_optimizer: bool) -> dict[str, npt.NDArray[An
         "layers": layers,
         "loss": _record(model.loss) if model.loss is not None else None,
         "metric": _record(model.metric) if model.metric is not None else None,
+        "metrics": [_record(metric) for metric in model.metrics],
         "optimizer": None,
     }
     optimizer = model.optimizer
@@ -449,8 +450,18 @@ def _restore(source: Path, header: dict[str, Any], arrays: dict[str, npt.NDArray
         if header.get("metric")
         else None
     )
+    metrics = [
+        _build(source, "metric", Accuracy, record, f"metrics[{index}]")
+        for index, record in enumerate(header.get("metrics") or [])
+    ]
     try:
-        model = Model(layers, loss=loss, metric=metric, input_shape=header.get("input_shape"))
+        model = Model(
+            layers,
+            loss=loss,
+            metric=metric,
+            metrics=metrics,
+            input_shape=header.get("input_shape"),
+        )
     except ValueError as err:  # ShapeError: the saved chain does not fit together
         raise _fail(source, f"the saved layers do not form a model: {err}") from None
     if header.get("optimizer"):

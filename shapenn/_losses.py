@@ -518,15 +518,19 @@ class CategoricalCrossentropy(Loss):
             dinputs = categorical_crossentropy_sparse_backward(y_pred, labels)
         else:
             dinputs = categorical_crossentropy_onehot_backward(y_pred, y_true)
-        self.dinputs = dinputs
+        self.dinputs: Predictions = dinputs
         return dinputs
+
+
+#: A loss's pair of kernels: per-sample losses, and the gradient of their mean.
+Kernels = tuple[Callable[[Any, Any], Any], Callable[[Any, Any], Any]]
 
 
 class _OfOutputs(Loss):
     """A loss of predictions (batch, *positions, outputs) against targets of their shape,
     computed by a pair of kernels: per-sample losses and the gradient of their mean."""
 
-    kernels: ClassVar[tuple[Callable[[Any, Any], Any], Callable[[Any, Any], Any]]]
+    kernels: ClassVar[Kernels]
 
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
         """Per-sample losses.
@@ -544,7 +548,7 @@ class _OfOutputs(Loss):
         (batch, *positions, outputs)
         """
         dinputs: Predictions = self.kernels[1](y_pred, y_true)
-        self.dinputs = dinputs
+        self.dinputs: Predictions = dinputs
         return dinputs
 
 
@@ -559,7 +563,7 @@ class BinaryCrossentropy(_OfOutputs):
         predictions' shape.
     """
 
-    kernels = (binary_crossentropy, binary_crossentropy_backward)
+    kernels: ClassVar[Kernels] = (binary_crossentropy, binary_crossentropy_backward)
 
     def check_targets(self, y: ArrayND, *, predictions: tuple[Size, ...], where: str) -> None:
         """Targets in [0, 1]: each is the probability of a 1."""
@@ -603,7 +607,7 @@ class MeanSquaredError(_Regression):
         predictions' shape.
     """
 
-    kernels = (mean_squared_error, mean_squared_error_backward)
+    kernels: ClassVar[Kernels] = (mean_squared_error, mean_squared_error_backward)
 
 
 class MeanAbsoluteError(_Regression):
@@ -614,7 +618,7 @@ class MeanAbsoluteError(_Regression):
         predictions' shape.
     """
 
-    kernels = (mean_absolute_error, mean_absolute_error_backward)
+    kernels: ClassVar[Kernels] = (mean_absolute_error, mean_absolute_error_backward)
 
 
 class SoftmaxCategoricalCrossentropy:

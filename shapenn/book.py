@@ -648,7 +648,7 @@ class _BookLoop(Loop):
         self.book.loss.new_pass()
         self.book.accuracy.new_pass()
 
-    def measure(self, output: Any, y: Any) -> Measured:
+    def measure(self, output: Any, y: Any, weights: Any = None) -> Measured:
         data_loss, regularization = self.book.loss.calculate(output, y, include_regularization=True)
         predictions = self.book.output_layer_activation.predictions(output)
         return Measured(data_loss, regularization, self.book.accuracy.calculate(predictions, y))

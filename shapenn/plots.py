@@ -1,21 +1,26 @@
-"""Plots of training: a History's loss and accuracy curves, a 2-D model's decision boundary.
+"""Plots of training: a History's loss and accuracy curves, a 2-D model's decision boundary, a
+classifier's confusion matrix.
 
 matplotlib is optional (``pip install 'shapenn[plots]'``) and imported only when a function here
 is called. The figures are drawn on a bare ``matplotlib.figure.Figure``, never through
 ``pyplot``: nothing touches matplotlib's global state or backend, nothing opens a window, and a
 figure is freed like any other object once it is no longer referenced.
 
-Both functions return the figure and, given a ``path``, also write it as a PNG atomically: to a
-temporary file in the same folder, flushed, fsynced and renamed over the target, so an
+Every function returns the figure and, given a ``path``, also writes it as a PNG atomically: to
+a temporary file in the same folder, flushed, fsynced and renamed over the target, so an
 interrupted save never leaves a half-written image behind.
 
 Example::
 
-    from shapenn.plots import plot_decision_boundary, plot_history
+    from shapenn.plots import plot_confusion_matrix, plot_decision_boundary, plot_history
 
     history = model.fit(X, y, epochs=100, validation_data=(X_val, y_val))
     plot_history(history, "history.png")
     plot_decision_boundary(model, X, y, "boundary.png")
+
+    confusion = sn.ConfusionMatrix()
+    confusion.update(model.predict(X_val), y_val)
+    plot_confusion_matrix(confusion, "confusion.png")
 """
 
 import importlib
@@ -53,7 +58,20 @@ class Model(Protocol):
     def predict(self, X: Any) -> Any: ...
 
 
-__all__ = ["plot_decision_boundary", "plot_history", "require_matplotlib"]
+@runtime_checkable
+class Counts(Protocol):
+    """What a confusion-matrix plot reads of a metric (``shapenn.ConfusionMatrix``): its
+    counts, rows the true class and columns the predicted one."""
+
+    def matrix(self) -> npt.NDArray[Any]: ...
+
+
+__all__ = [
+    "plot_confusion_matrix",
+    "plot_decision_boundary",
+    "plot_history",
+    "require_matplotlib",
+]
 
 MARGIN = 0.05  # of the data's range, added on each side of a decision-boundary plot
 DPI = 100
@@ -367,6 +385,143 @@ def plot_decision_boundary(
     axes.set_xlabel("feature 0")
     axes.set_ylabel("feature 1")
     axes.set_title(f"decision boundary: accuracy {accuracy:.1%} on {points.shape[0]} samples")
+    if path is not None:
+        _save_png(figure, path)
+    return figure
+
+
+#: Above this many classes the cells are too small for their numbers: only the colors show.
+MOST_ANNOTATED = 30
+
+
+def _confusion_counts(matrix_or_metric: "Counts | npt.ArrayLike") -> npt.NDArray[np.float64]:
+    """The square matrix of non-negative counts to draw, from a metric or an array."""
+    counts = matrix_or_metric.matrix() if isinstance(matrix_or_metric, Counts) else matrix_or_metric
+    try:
+        array = np.asarray(counts, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            "matrix_or_metric must be a ConfusionMatrix metric or a (classes, classes) array of "
+            f"counts, got {type(counts).__name__}"
+        ) from None
+    if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
+        raise ArgumentError(
+            "matrix_or_metric must be a square (classes, classes) array of counts, rows the "
+            f"true class and columns the predicted one; got shape {array.shape}"
+        )
+    if not np.all(np.isfinite(array)) or np.any(array < 0):
+        raise ArgumentError(
+            "matrix_or_metric must hold counts: finite numbers >= 0, got "
+            f"{array[~np.isfinite(array) | (array < 0)][0]:g}"
+        )
+    return array
+
+
+def _class_names(labels: Any, classes: int) -> list[str]:
+    """The names of the classes: ``labels`` as strings, or 0, 1, 2, ..."""
+    if labels is None:
+        return [str(c) for c in range(classes)]
+    if isinstance(labels, str) or not hasattr(labels, "__len__"):
+        raise ArgumentError(
+            f"labels must be a sequence of {classes} class names, got {type(labels).__name__}"
+        )
+    names = [str(label) for label in labels]
+    if len(names) != classes:
+        raise ArgumentError(
+            f"labels has {len(names)} names, but the matrix has {classes} classes: give one "
+            "name per class, in the order of the matrix's rows"
+        )
+    return names
+
+
+def plot_confusion_matrix(
+    matrix_or_metric: "Counts | npt.ArrayLike",
+    path: str | os.PathLike[str] | None = None,
+    *,
+    labels: Any = None,
+    normalize: bool = False,
+) -> "Figure":
+    """A confusion matrix as a heat map: the true class down the y axis, the predicted class
+    along the x axis, each cell's count written in it.
+
+    The diagonal holds the positions predicted right. With ``normalize``, each row is divided
+    by its total, so a cell is the fraction of that true class predicted as the column's class
+    and the diagonal is each class's recall (a row with no samples stays 0); the colors then
+    compare classes of different sizes fairly. The title gives the number of samples and the
+    accuracy (the trace over the total). With more than 30 classes the cells are too small for
+    their numbers, and only the colors show them.
+
+    Args:
+        matrix_or_metric: a ``shapenn.ConfusionMatrix`` that has been updated, or a
+            (classes, classes) array of counts, rows the true class (as scikit-learn's
+            ``confusion_matrix``).
+        path: if given, the figure is also written there as a PNG (atomically).
+        labels: the classes' names, one per row, in order; 0, 1, 2, ... by default.
+        normalize: write and color each row's fractions instead of the counts.
+
+    Shape:
+        matrix_or_metric: (classes, classes).
+
+    Returns:
+        The figure, with the matrix's axes and a color bar; at 100 dpi 600 x 500 px for up to
+        7 classes, larger for more (at most 1500 x 1400 px).
+
+    Raises:
+        ValueError: the matrix is not square, holds negative or non-finite values, or
+            ``labels`` does not name each class once.
+        TypeError: ``normalize`` is not True or False.
+        NotReadyError: the metric was given no batch since its ``reset``.
+        ImportError: matplotlib is not installed.
+    """
+    if not isinstance(normalize, bool):
+        raise ArgumentError(f"normalize must be True or False, got {normalize!r}")
+    counts = _confusion_counts(matrix_or_metric)
+    classes = counts.shape[0]
+    names = _class_names(labels, classes)
+    total = float(counts.sum())
+    rows = counts.sum(axis=1, keepdims=True)
+    shown = (
+        np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0) if normalize else counts
+    )
+
+    side = min(max(5.0, 2.0 + 0.4 * classes), 14.0)
+    figure = _figure(width=side + 1.0, height=side)
+    axes = figure.add_subplot(1, 1, 1)
+    high = 1.0 if normalize else max(float(shown.max()), 1.0)
+    image = axes.imshow(shown, cmap="Blues", vmin=0.0, vmax=high, interpolation="nearest")
+    figure.colorbar(image, ax=axes, label="fraction of the true class" if normalize else "count")
+
+    if classes <= MOST_ANNOTATED:
+        whole = not normalize and np.all(counts == np.round(counts))
+        size = min(12.0, max(6.0, 140.0 / classes))
+        for (row, column), value in np.ndenumerate(shown):
+            text = f"{value:.2f}" if normalize else (f"{int(value)}" if whole else f"{value:g}")
+            dark = value > high / 2
+            axes.text(
+                column,
+                row,
+                text,
+                ha="center",
+                va="center",
+                fontsize=size,
+                color="white" if dark else "black",
+            )
+    if classes <= MOST_ANNOTATED or labels is not None:
+        ticks = np.arange(classes)
+        long = max(len(name) for name in names) > 3
+        axes.set_xticks(ticks, names, rotation=45 if long else 0, ha="right" if long else "center")
+        axes.set_yticks(ticks, names)
+    else:
+        from matplotlib.ticker import MaxNLocator
+
+        for axis in (axes.xaxis, axes.yaxis):
+            axis.set_major_locator(MaxNLocator(integer=True))  # classes are whole numbers
+    axes.set_xlabel("predicted class")
+    axes.set_ylabel("true class")
+    samples = int(total) if float(total).is_integer() else total
+    accuracy = float(np.trace(counts)) / total if total > 0 else 0.0
+    title = f"confusion matrix: {samples} samples, accuracy {accuracy:.1%}"
+    axes.set_title(f"{title}\n(each row normalized by its true class)" if normalize else title)
     if path is not None:
         _save_png(figure, path)
     return figure

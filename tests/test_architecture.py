@@ -104,9 +104,10 @@ def test_no_module_outside_the_engine_imports_its_private_names() -> None:
 
 
 def test_the_model_is_split_by_job() -> None:
-    # the model, the chain and its build, the training loop, the data checks, the summary
+    # the model, the chain and its build, the training loop, the data checks, the summary,
+    # fit's sample weights and validation split
     jobs = {path.stem for path in (PACKAGE / "model").glob("_*.py")} - {"__init__"}
-    assert jobs == {"_model", "_chain", "_fit", "_data", "_summary"}
+    assert jobs == {"_model", "_chain", "_fit", "_data", "_summary", "_weights"}
     lines = {
         path.stem: len(path.read_text().splitlines()) for path in (PACKAGE / "model").glob("*.py")
     }

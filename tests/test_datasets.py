@@ -60,8 +60,8 @@ def test_split_is_seeded_and_disjoint() -> None:
 
 def test_load_by_name() -> None:
     assert datasets.names()[:3] == ["spiral", "vertical", "sine"]
-    with pytest.raises(ValueError, match="unknown dataset 'mnist': choose one of spiral"):
-        datasets.load("mnist")
+    with pytest.raises(ValueError, match="unknown dataset 'cifar10': choose one of spiral"):
+        datasets.load("cifar10")
 
 
 def test_a_split_that_leaves_one_side_empty_is_refused() -> None:

@@ -41,8 +41,12 @@ def matches(printed: str, shown: str) -> bool:
 
 @pytest.mark.parametrize("block", [b for b in _blocks() if ">>>" not in b])
 def test_readme_block_prints_what_its_comments_show(
-    block: str, capsys: pytest.CaptureFixture[str]
+    block: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # the files a block writes (normed.npz) land there
     exec(compile(block, str(README), "exec"), {"__name__": "readme"})
     printed = capsys.readouterr().out.splitlines()
     shown = SHOWN.findall(block)

@@ -237,7 +237,7 @@ class _BatchNorm(Layer):
                 inputs, self.gamma, self.beta, self.running_mean, self.running_var, self.eps
             )
         self._cache(inputs=inputs, output=output, normalized=normalized, inv_std=inv_std)
-        self.normalized_in_training = self.training
+        self.normalized_in_training: bool = self.training
         return output
 
     def _gradients(self, dvalues: Any) -> Any:

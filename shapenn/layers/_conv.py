@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .._args import nonnegative, positive
+from .._args import positive
 from ..shapes import ArgumentError, Array1D, Array2D, Array4D, Dim, Floating, shapechecked
-from . import _init as init
+from . import _init as init_
 from ._init import torch_dtype as _torch_dtype
 from ._regularization import Regularized
 from ._spatial import pair, shown
@@ -193,8 +193,10 @@ class Conv2D(Regularized):
         seed: seed or ``numpy.random.Generator`` for the initial weights; None draws fresh
             entropy. NumPy's global random state is never used.
         dtype: float32 (default) or float64.
-        weight_scale: standard deviation of the initial weights; None (the default) is He's
-            ``√(2 / (in_channels · kh · kw))``, suited to ReLU.
+        init: how the weights are drawn, as for Dense: ``"he_normal"`` (the default,
+            ``N(0, 2 / (in_channels · kh · kw))``), ``"he_uniform"``, ``"glorot_uniform"``,
+            ``"glorot_normal"``, ``"book"`` or a function ``init(shape, rng, dtype) → array``.
+        weight_scale: instead of ``init``, draw ``weight_scale · N(0, 1)``.
         weight_regularizer_l1, weight_regularizer_l2, bias_regularizer_l1, bias_regularizer_l2:
             L1/L2 penalty factors, as for Dense.
 
@@ -234,6 +236,7 @@ class Conv2D(Regularized):
         padding: int | Sequence[int] | str = "valid",
         seed: int | np.random.Generator | None = None,
         dtype: npt.DTypeLike = np.float32,
+        init: "str | init_.Initializer | None" = None,
         weight_scale: float | None = None,
         weight_regularizer_l1: float = 0.0,
         weight_regularizer_l2: float = 0.0,
@@ -255,16 +258,13 @@ class Conv2D(Regularized):
         self._set_regularizers(
             weight_regularizer_l1, weight_regularizer_l2, bias_regularizer_l1, bias_regularizer_l2
         )
-        float_dtype = init.float_dtype(dtype)
+        float_dtype = init_.float_dtype(dtype)
         shape = (kernels, channels, *self.kernel_size)
-        fan_in = channels * self.kernel_size[0] * self.kernel_size[1]
-        if weight_scale is None:
-            scale = float(np.sqrt(2.0 / fan_in))
-        else:
-            scale = nonnegative("Conv2D", "weight_scale", weight_scale)
-        self.weight_scale = weight_scale
-        self.weights = init.normal(shape, scale, np.random.default_rng(seed), float_dtype)
-        self.biases = init.zeros((kernels,), float_dtype)
+        area = self.kernel_size[0] * self.kernel_size[1]
+        self.weights = self._initial_weights(
+            init, weight_scale, shape, (channels * area, kernels * area), seed, float_dtype
+        )
+        self.biases = init_.zeros((kernels,), float_dtype)
         self.dweights: Floating[Array4D, "out_channels in_channels kh kw"] = np.zeros(
             shape, float_dtype
         )

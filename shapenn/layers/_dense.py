@@ -6,9 +6,9 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from .._args import nonnegative, positive
+from .._args import positive
 from ..shapes import ArgumentError, Array2D, ArrayND, Batched, Floating, ShapeError, shapechecked
-from . import _init as init
+from . import _init as init_
 from ._init import torch_dtype as _torch_dtype
 from ._regularization import Regularized
 
@@ -109,14 +109,17 @@ class Dense(Regularized):
         seed: seed or ``numpy.random.Generator`` for the initial weights; None draws fresh
             entropy. NumPy's global random state is never used.
         dtype: float32 (default) or float64. Inputs must have the same dtype.
-        weight_scale: standard deviation of the initial weights; the book's 0.01 by default
-            (its regression chapter uses 0.1).
+        init: how the weights are drawn: ``"he_normal"`` (the default, ``N(0, 2 / in)``),
+            ``"he_uniform"``, ``"glorot_uniform"``, ``"glorot_normal"``, ``"book"`` (the book's
+            ``0.01 · N(0, 1)``) or a function ``init(shape, rng, dtype) → array``.
+        weight_scale: instead of ``init``, draw ``weight_scale · N(0, 1)`` (the book's
+            regression chapter uses 0.1).
         weight_regularizer_l1, weight_regularizer_l2, bias_regularizer_l1, bias_regularizer_l2:
             L1/L2 penalty factors (the book's), added to the loss by ``regularization_loss`` and
             to ``dweights``/``dbiases`` by ``backward``.
 
     Attributes:
-        weights: (in, out), initialised as ``weight_scale * N(0, 1)``, 0.01 like the book.
+        weights: (in, out), drawn by ``init`` (He's normal by default).
         biases: (1, out), initialised to zeros.
         dweights, dbiases: gradients of the last ``backward`` (zeros before the first), same
             shapes as the parameters.
@@ -150,21 +153,20 @@ class Dense(Regularized):
         *,
         seed: int | np.random.Generator | None = None,
         dtype: npt.DTypeLike = np.float32,
-        weight_scale: float = 0.01,
+        init: "str | init_.Initializer | None" = None,
+        weight_scale: float | None = None,
         weight_regularizer_l1: float = 0.0,
         weight_regularizer_l2: float = 0.0,
         bias_regularizer_l1: float = 0.0,
         bias_regularizer_l2: float = 0.0,
     ) -> None:
-        sizes = [positive("Dense", "n_inputs", n_inputs), positive("Dense", "n_neurons", n_neurons)]
+        sizes = (positive("Dense", "n_inputs", n_inputs), positive("Dense", "n_neurons", n_neurons))
         self._set_regularizers(
             weight_regularizer_l1, weight_regularizer_l2, bias_regularizer_l1, bias_regularizer_l2
         )
-        float_dtype = init.float_dtype(dtype)
-        scale = nonnegative("Dense", "weight_scale", weight_scale)
-        rng = np.random.default_rng(seed)
-        self.weights = init.normal(sizes, scale, rng, float_dtype)
-        self.biases = init.zeros((1, sizes[1]), float_dtype)
+        float_dtype = init_.float_dtype(dtype)
+        self.weights = self._initial_weights(init, weight_scale, sizes, sizes, seed, float_dtype)
+        self.biases = init_.zeros((1, sizes[1]), float_dtype)
         # Gradients start at zero even when built to be loaded: they are read before backward.
         self.dweights: Floating[Array2D, "in out"] = np.zeros(sizes, float_dtype)
         self.dbiases: Floating[Array2D, "1 out"] = np.zeros((1, sizes[1]), float_dtype)
@@ -194,7 +196,7 @@ class Dense(Regularized):
         """
         raw = _real("weights", weights)
         own = raw.dtype if isinstance(weights, np.ndarray) and raw.dtype.kind == "f" else None
-        float_dtype = init.float_dtype(dtype if dtype is not None else own or np.float32)
+        float_dtype = init_.float_dtype(dtype if dtype is not None else own or np.float32)
         w = _cast("weights", raw, float_dtype)
         if w.ndim == 1:  # the book's single neuron: one weight per input
             w = w.reshape(-1, 1)
@@ -209,7 +211,7 @@ class Dense(Regularized):
             _dense_parameters(w, b)
         except ShapeError as err:
             raise err.located_at(f"{cls.__name__}.from_arrays").with_traceback(None) from None
-        with init.uninitialized():  # the weights are these arrays: draw none
+        with init_.uninitialized():  # the weights are these arrays: draw none
             layer = cls(
                 w.shape[0],
                 w.shape[1],

@@ -1,5 +1,13 @@
 """Initial parameter values, and a way to skip them when they are about to be replaced.
 
+**Fan-scaled weights.** A layer's weights are drawn so that each layer keeps the size of what
+flows through it: He's ``N(0, 2 / fan_in)`` by default (``"he_normal"``), or Glorot's
+(``"glorot_uniform"``, ``"glorot_normal"``), He's uniform form (``"he_uniform"``), the book's
+``0.01 · N(0, 1)`` (``"book"``), or a function ``init(shape, rng, dtype) → array`` of one's own.
+``fan_in`` is the number of inputs each output sums (``in`` of a Dense layer, ``in_channels ·
+kh · kw`` of a convolution), ``fan_out`` the number of outputs each input feeds. The normal
+forms are plain normal draws, as PyTorch's ``kaiming_normal_`` and ``xavier_normal_``.
+
 Loading a model and ``Dense.from_arrays`` build a layer and then set its parameters from
 arrays; drawing random weights first would be wasted work, and for a file declaring a huge
 layer, a way to allocate gigabytes before the file is refused. Inside ``uninitialized()`` the
@@ -7,7 +15,8 @@ initializers return uninitialized memory of the right shape: the pages are never
 the operating system never commits them.
 """
 
-from collections.abc import Iterator, Sequence
+import math
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -15,9 +24,26 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..shapes import ArgumentError
+from ..shapes import ArgumentError, Bound, ShapeError, argument_error, bind, describe, spec_of
 
-__all__ = ["float_dtype", "normal", "ones", "torch_dtype", "uninitialized", "zeros"]
+#: A function that draws initial weights: ``init(shape, rng, dtype) → array``.
+Initializer = Callable[[tuple[int, ...], np.random.Generator, np.dtype[Any]], Any]
+
+#: The initializations a layer takes by name.
+INITS = ("he_normal", "he_uniform", "glorot_uniform", "glorot_normal", "book")
+
+__all__ = [
+    "INITS",
+    "Initializer",
+    "check_init",
+    "draw",
+    "float_dtype",
+    "normal",
+    "ones",
+    "torch_dtype",
+    "uninitialized",
+    "zeros",
+]
 
 _SKIP: ContextVar[bool] = ContextVar("shapenn_uninitialized", default=False)
 
@@ -39,6 +65,77 @@ def normal(
     if _SKIP.get():
         return np.empty(shape, dtype=dtype)
     return (scale * rng.standard_normal(shape)).astype(dtype)
+
+
+def check_init(owner: str, init: object) -> "str | Initializer":
+    """``init`` if it is the name of an initialization or a function; an ArgumentError
+    listing the names otherwise."""
+    if isinstance(init, str) and init in INITS:
+        return init
+    if callable(init) and not isinstance(init, type):
+        return init
+    names = ", ".join(f"'{name}'" for name in INITS)
+    raise ArgumentError(
+        f"{owner}: init must be one of {names}, or a function init(shape, rng, dtype) -> array; "
+        f"got {init!r}"
+    )
+
+
+def draw(
+    init: "str | Initializer",
+    shape: tuple[int, ...],
+    fans: tuple[int, int],
+    rng: np.random.Generator,
+    dtype: np.dtype[Any],
+    *,
+    hint: Any,
+    where: str,
+) -> np.ndarray[Any, np.dtype[Any]]:
+    """Initial weights of ``shape`` by ``init`` (see the module), for fans ``(fan_in,
+    fan_out)``, drawn in float64 and cast once to ``dtype``.
+
+    A function's result must be an array of ``dtype`` that fits ``hint``, the weights'
+    annotation, with the dims ``shape`` gives them: else a ShapeError at ``where``.
+    """
+    if _SKIP.get():
+        return np.empty(shape, dtype=dtype)
+    fan_in, fan_out = fans
+    if callable(init):
+        value = init(tuple(shape), rng, dtype)
+        _check_drawn(value, shape, dtype, hint, where)
+        return np.asarray(value)
+    if init == "book":
+        return normal(shape, 0.01, rng, dtype)
+    if init == "he_normal":
+        return normal(shape, math.sqrt(2.0 / fan_in), rng, dtype)
+    if init == "glorot_normal":
+        return normal(shape, math.sqrt(2.0 / (fan_in + fan_out)), rng, dtype)
+    limit = math.sqrt(6.0 / (fan_in if init == "he_uniform" else fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+
+def _check_drawn(
+    value: Any, shape: tuple[int, ...], dtype: np.dtype[Any], hint: Any, where: str
+) -> None:
+    spec = spec_of(hint)
+    bindings: dict[str, Bound] = {}
+    if spec is not None:
+        bind(spec, shape, bindings)
+        given = f"the shape `{tuple(shape)}` it was asked for"
+        bindings = {k: Bound(b.size, given) for k, b in bindings.items()}
+    error = argument_error(where, "init(shape, rng, dtype)", hint, value, bindings)
+    if error is not None:
+        raise error
+    if value.dtype != dtype:
+        raise ShapeError.create(
+            where,
+            "init(shape, rng, dtype)",
+            f"dtype {dtype}",
+            describe(value),
+            f"the layer computes in {dtype}, and it returned {value.dtype}",
+            hint=f"return `array.astype(dtype)` from init (it is given dtype={dtype})",
+            located=True,
+        )
 
 
 def zeros(shape: Sequence[int], dtype: np.dtype[Any]) -> np.ndarray[Any, np.dtype[Any]]:

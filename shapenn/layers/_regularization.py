@@ -6,10 +6,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._args import nonnegative
-from ..shapes import Floating, shapechecked
+from ..shapes import ArgumentError, Floating, shapechecked, signature
+from . import _init as init
 from ._layer import Layer
 
-__all__ = ["Regularized", "regularization_gradient", "regularization_penalty"]
+__all__ = ["DEFAULT_INIT", "Regularized", "regularization_gradient", "regularization_penalty"]
+
+#: How Dense and Conv2D draw their weights unless told otherwise (see ``_init``).
+DEFAULT_INIT = "he_normal"
 
 
 @shapechecked
@@ -50,6 +54,35 @@ class Regularized(Layer):
         biases: Any
         dweights: Any
         dbiases: Any
+
+    def _initial_weights(
+        self,
+        init_: object,
+        weight_scale: object,
+        shape: tuple[int, ...],
+        fans: tuple[int, int],
+        seed: int | np.random.Generator | None,
+        dtype: np.dtype[Any],
+    ) -> np.ndarray[Any, np.dtype[Any]]:
+        """The first weights: by ``init_`` (a name or a function; He's normal when None), or
+        ``weight_scale · N(0, 1)`` when a scale is given instead. Keeps both arguments, as
+        given, for the layer's config (a function is not saved: the weights are)."""
+        owner = type(self).__name__
+        if weight_scale is not None and init_ is not None:
+            raise ArgumentError(
+                f"{owner}: give init= or weight_scale=, not both (weight_scale={weight_scale!r} "
+                "draws weight_scale · N(0, 1))"
+            )
+        rng = np.random.default_rng(seed)
+        self.weight_scale: float | None = None
+        self.init: str | None = None
+        if weight_scale is not None:
+            self.weight_scale = nonnegative(owner, "weight_scale", weight_scale)
+            return init.normal(shape, self.weight_scale, rng, dtype)
+        how = init.check_init(owner, DEFAULT_INIT if init_ is None else init_)
+        self.init = how if isinstance(how, str) else None
+        hint = signature(type(self)).params[0].hint
+        return init.draw(how, shape, fans, rng, dtype, hint=hint, where=f"{owner}(init=...)")
 
     def _set_regularizers(
         self, weight_l1: float, weight_l2: float, bias_l1: float, bias_l2: float

@@ -216,6 +216,29 @@ def check_parts(loss: object, optimizer: object, metric: object) -> None:
         )
 
 
+def check_metrics(metrics: object, metric: object) -> list[Accuracy]:
+    """``metrics`` as a list of shapenn metrics whose names differ from each other, from the
+    loss's and from the main ``metric``'s (their keys in a History)."""
+    if isinstance(metrics, Accuracy | str) or not isinstance(metrics, Sequence):
+        raise ArgumentError(
+            f"Model: metrics must be a list of metrics, got {metrics!r}"
+            + (f": write metrics=[{metrics!r}]" if isinstance(metrics, Accuracy) else "")
+        )
+    for value in metrics:
+        check_parts(None, None, value)
+    taken = {"loss", "data_loss", "regularization_loss", "learning_rate"}
+    taken |= {"accuracy"} if metric is not None else set()
+    found = list(metrics)
+    for value in found:
+        if value.name in taken:
+            raise ArgumentError(
+                f"Model: two metrics would both be recorded as {value.name!r} ({value!r}); "
+                "give each metric once"
+            )
+        taken.add(value.name)
+    return found
+
+
 def sample_shape(shape: Sequence[int] | None) -> tuple[int, ...] | None:
     """``input_shape`` as a tuple of positive ints (the batch axis left out)."""
     if shape is None:

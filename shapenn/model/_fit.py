@@ -9,7 +9,7 @@ is one loop to get right.
 import functools
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
@@ -31,6 +31,8 @@ class Model(Protocol):
     loss: Any
     optimizer: Any
     metric: Any
+    metrics: list[Any]
+    stop_training: bool
 
     @property
     def input_dtype(self) -> np.dtype[Any]: ...
@@ -42,13 +44,28 @@ class Model(Protocol):
 
     def forward(self, inputs: ArrayND) -> ArrayND: ...
 
-    def backward(self, output: ArrayND, y_true: Any) -> None: ...
-
     def regularization_loss(self) -> float: ...
 
     def _check_predictions(self, loss: Any, output: ArrayND, where: str) -> None: ...
 
     def _evaluate(self, X: Any, y: Any, batch_size: int | None) -> tuple[float, float | None]: ...
+
+    def backward(self, output: ArrayND, y_true: Any, weights: Any = None) -> None: ...
+
+
+@runtime_checkable
+class Callback(Protocol):
+    """What the loop calls of a callback (``shapenn.callbacks.Callback``)."""
+
+    def set_model(self, model: Any) -> None: ...
+
+    def on_train_begin(self, figures: Sequence[str]) -> None: ...
+
+    def on_epoch_begin(self, epoch: int) -> None: ...
+
+    def on_epoch_end(self, epoch: int, figures: dict[str, float]) -> None: ...
+
+    def on_train_end(self) -> None: ...
 
 
 __all__ = ["History", "Loop", "Measured", "batches", "count", "generator"]
@@ -69,6 +86,10 @@ class History:
     accuracy: list[float] = field(default_factory=list[float])
     val_loss: list[float] = field(default_factory=list[float])
     val_accuracy: list[float] = field(default_factory=list[float])
+    #: The learning rate at the end of each epoch (after schedules and decay).
+    learning_rate: list[float] = field(default_factory=list[float])
+    #: Figures of further metrics, by name (``precision``, ``val_f1``, …).
+    extra: dict[str, list[float]] = field(default_factory=dict[str, list[float]])
     #: The metric behind ``accuracy`` (``"CategoricalAccuracy()"``), "" without one.
     metric: str = ""
     #: Whether that metric scores a regression (a tolerance, not classes right).
@@ -76,7 +97,25 @@ class History:
 
     def as_dict(self) -> dict[str, list[float]]:
         """The per-epoch figures that were recorded, by name."""
-        return {k: list(v) for k, v in vars(self).items() if isinstance(v, list) and v}
+        found = {k: list(v) for k, v in vars(self).items() if isinstance(v, list) and v}
+        return found | {k: list(v) for k, v in self.extra.items()}
+
+    def __getitem__(self, name: str) -> list[float]:
+        """The figures recorded under ``name`` (``history["val_loss"]``), as Keras's
+        ``history.history[name]``."""
+        recorded = self.as_dict()
+        if name not in recorded:
+            raise KeyError(f"{name!r}: this History records {', '.join(recorded) or 'nothing'}")
+        return recorded[name]
+
+    def record(self, figures: dict[str, float]) -> None:
+        """Append one epoch's figures."""
+        for key, value in figures.items():
+            own = getattr(self, key, None)
+            if isinstance(own, list):
+                own.append(value)
+            else:
+                self.extra.setdefault(key, []).append(value)
 
     def plot(self, path: "str | os.PathLike[str] | None" = None, **options: Any) -> Any:
         """The training curves as a matplotlib Figure (see ``shapenn.plots.plot_history``);
@@ -132,7 +171,7 @@ class Loop:
 
     Args:
         model: the model, with its loss and optimizer set.
-        verbose, callback: as for ``Model.fit``.
+        verbose, callback, callbacks: as for ``Model.fit``.
         where: the method errors name (``fit``).
     """
 
@@ -142,12 +181,14 @@ class Loop:
         *,
         verbose: int = 1,
         callback: Callable[[int, dict[str, float]], None] | None = None,
+        callbacks: Sequence[Callback] = (),
         where: str = "fit",
     ) -> None:
         assert model.loss is not None and model.optimizer is not None  # checked by the caller
         self.model, self.loss, self.optimizer = model, model.loss, model.optimizer
         self.metric = model.metric
         self.callback = callback
+        self.callbacks = list(callbacks)
         self.history = History(
             metric=repr(self.metric) if self.metric is not None else "",
             regression=self.metric is not None and not self.metric.classifies,
@@ -166,9 +207,16 @@ class Loop:
         shuffle: bool,
         rng: np.random.Generator | None,
         validation: tuple[Any, Any] | None,
+        weights: Any = None,
     ) -> History:
-        """Train for ``epochs`` over checked data; return the History."""
+        """Train for ``epochs`` over checked data; return the History. ``weights``, one per
+        sample (or None), weight each sample's loss and gradient."""
         model = self.model
+        model.stop_training = False
+        names = self.figure_names(validation is not None)
+        for callback in self.callbacks:
+            callback.set_model(model)
+            callback.on_train_begin(names)
         n = X.shape[0]
         parameters = [p for layer in model.trainable_layers for p in layer.parameters()]
         # The layers whose penalty can be other than zero: a layer that keeps no penalty of
@@ -189,26 +237,35 @@ class Loop:
             for epoch in range(1, epochs + 1):
                 shuffled = shuffle and batch_size is not None and rng is not None
                 order = rng.permutation(n) if shuffled and rng is not None else None
-                totals = {"loss": 0.0, "data_loss": 0.0, "correct": 0.0}
+                totals = {"loss": 0.0, "data_loss": 0.0, "correct": 0.0, "weight": 0.0}
                 self.before_epoch(epoch)
+                for metric in model.metrics:
+                    metric.reset()
+                for callback in self.callbacks:
+                    callback.on_epoch_begin(epoch)
                 model.set_training(True)
                 for step, rows in enumerate(batches(n, batch_size, order), start=1):
                     batch_x, batch_y = as_batch(X[rows], dtype), y[rows]
+                    batch_w = weights[rows] if weights is not None else None
                     with quiet():
                         output = model.forward(batch_x)
                         if epoch == 1 and step == 1:  # before the first step changes anything
                             model._check_predictions(self.loss, output, self.where)
-                        measured = self.measure(output, batch_y)
+                        measured = self.measure(output, batch_y, batch_w)
                     total = measured.data_loss + measured.regularization
                     if not math.isfinite(total):
                         raise self.diverged(f"the loss became {total}", epoch, step)
                     size = batch_x.shape[0]
-                    totals["data_loss"] += float(measured.data_loss) * size
-                    totals["loss"] += float(total) * size
+                    weight = float(batch_w.sum()) if batch_w is not None else float(size)
+                    totals["weight"] += weight
+                    totals["data_loss"] += float(measured.data_loss) * weight
+                    totals["loss"] += float(total) * weight
                     if measured.metric is not None:
                         totals["correct"] += float(measured.metric) * size
+                    for metric in model.metrics:
+                        metric.update(output, batch_y)
                     with quiet():
-                        model.backward(output, batch_y)
+                        model.backward(output, batch_y, batch_w)
                         try:
                             self.optimizer.apply(parameters)
                         except DivergenceError:
@@ -216,26 +273,55 @@ class Loop:
                             raise self.diverged(what, epoch, step) from None
                     self.after_step(epoch, step, measured)
                 model.set_training(False)
-                figures = {"loss": totals["loss"] / n, "data_loss": totals["data_loss"] / n}
+                weight = totals["weight"] or 1.0
+                figures = {
+                    "loss": totals["loss"] / weight,
+                    "data_loss": totals["data_loss"] / weight,
+                }
                 figures["regularization_loss"] = figures["loss"] - figures["data_loss"]
                 if self.metric is not None:
                     figures["accuracy"] = totals["correct"] / n
+                figures |= {metric.name: metric.result() for metric in model.metrics}
                 if validation is not None:
                     val_loss, val_accuracy = self.validate(*validation, batch_size)
                     figures["val_loss"] = val_loss
                     if val_accuracy is not None:
                         figures["val_accuracy"] = val_accuracy
+                    figures |= {f"val_{m.name}": m.result() for m in model.metrics}
+                figures["learning_rate"] = float(self.optimizer.current_learning_rate)
                 self.after_epoch(epoch, figures)
+                for callback in self.callbacks:
+                    callback.on_epoch_end(epoch, figures)
+                if model.stop_training:
+                    break
         finally:
             self.progress.close()
             model.set_training(False)  # whatever happened, the model is left in inference mode
+        for callback in self.callbacks:
+            callback.on_train_end()
         return self.history
 
-    def measure(self, output: ArrayND, y: Any) -> Measured:
-        """The batch's data loss, regularization penalty and metric."""
+    def figure_names(self, validation: bool) -> list[str]:
+        """The names of the figures each epoch records, in order."""
+        names = ["loss", "data_loss", "regularization_loss"]
+        names += ["accuracy"] if self.metric is not None else []
+        names += [metric.name for metric in self.model.metrics]
+        if validation:
+            names += ["val_loss"] + (["val_accuracy"] if self.metric is not None else [])
+            names += [f"val_{metric.name}" for metric in self.model.metrics]
+        return [*names, "learning_rate"]
+
+    def measure(self, output: ArrayND, y: Any, weights: Any = None) -> Measured:
+        """The batch's data loss (weighted by ``weights``, one per sample, if given: ``Σ w ℓ /
+        Σ w``), regularization penalty and metric."""
         metric = self.metric.calculate(output, y) if self.metric is not None else None
         penalty = sum((layer.regularization_loss() for layer in self.penalized), 0.0)
-        return Measured(self.loss.calculate(output, y), penalty, metric)
+        if weights is None:
+            return Measured(self.loss.calculate(output, y), penalty, metric)
+        losses = np.asarray(self.loss.forward(output, y), dtype=np.float64)
+        total = float(weights.sum())
+        data_loss = float(losses @ weights) / total if total > 0 else 0.0
+        return Measured(data_loss, penalty, metric)
 
     def validate(self, X: Any, y: Any, batch_size: int | None) -> tuple[float, float | None]:
         """The loss and metric on the validation data (in inference mode)."""
@@ -249,8 +335,7 @@ class Loop:
 
     def after_epoch(self, epoch: int, figures: dict[str, float]) -> None:
         """Record the epoch's figures, show them, and call the user's callback."""
-        for key, value in figures.items():
-            getattr(self.history, key).append(value)
+        self.history.record(figures)
         if self.progress is not None:
             self.progress(epoch, figures)
         if self.callback is not None:

@@ -9,8 +9,8 @@ gradient with the last layer. The training loop is `shapenn.model._fit`, the che
 """
 
 import math
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -34,11 +34,12 @@ from ..shapes import (
     public,
     signature,
 )
-from . import _fit, _summary
+from . import _fit, _summary, _weights
 from ._chain import (
     Step,
     build_chain,
     check_layers,
+    check_metrics,
     check_parts,
     fingerprint,
     first_input,
@@ -61,6 +62,9 @@ class Model:
     Args:
         layers: the layers, input first. More can be added with ``add``.
         loss, optimizer, metric: as for ``set``.
+        metrics: further metrics (``[Precision(), F1(), TopKAccuracy(3)]``), computed in the
+            same batches as the loss and recorded each epoch under their names (``f1``,
+            ``val_f1``); ``evaluate(..., return_dict=True)`` gives them too.
         input_shape: the shape of one sample, e.g. ``(1, 28, 28)``; without it, the shape the
             first layer's parameters imply (``(2,)`` for ``Dense(2, 64)``), and what the first
             batch shows for the rest.
@@ -91,6 +95,7 @@ class Model:
         loss: Loss | None = None,
         optimizer: Optimizer | None = None,
         metric: Accuracy | None = None,
+        metrics: Sequence[Accuracy] = (),
         input_shape: Sequence[int] | None = None,
     ) -> None:
         if isinstance(layers, Layer) or not isinstance(layers, Sequence | Iterator):
@@ -104,10 +109,14 @@ class Model:
         self.optimizer = optimizer
         self.metric = metric
         check_parts(loss, optimizer, metric)
+        #: Further metrics (precision, F1, top-k, …), recorded each epoch under their names.
+        self.metrics: list[Accuracy] = check_metrics(metrics, metric)
         self.input_shape: tuple[int, ...] | None = sample_shape(input_shape)
         self._seen: tuple[int, ...] | None = None  # the sample shape of the last data, if used
         self._built: tuple[Any, ...] | None = None
         self._steps: list[Step] = []
+        #: Set by a callback (EarlyStopping) to end ``fit`` after the current epoch.
+        self.stop_training = False
         if self.layers:
             self.build()
 
@@ -133,9 +142,12 @@ class Model:
         loss: Loss | None = None,
         optimizer: Optimizer | None = None,
         metric: Accuracy | None = None,
+        metrics: Sequence[Accuracy] | None = None,
     ) -> "Model":
-        """Set the loss, optimizer and metric (the book's ``model.set``)."""
+        """Set the loss, optimizer, metric and further metrics (the book's ``model.set``)."""
         check_parts(loss, optimizer, metric)
+        if metrics is not None:
+            self.metrics = check_metrics(metrics, metric or self.metric)
         if loss is not None:
             self.loss = loss
         if optimizer is not None:
@@ -260,8 +272,9 @@ class Model:
             output = layer.forward(output)
         return output
 
-    def backward(self, output: ArrayND, y_true: Any) -> None:
-        """Backpropagate the loss of ``output`` against ``y_true`` through every layer."""
+    def backward(self, output: ArrayND, y_true: Any, weights: Any = None) -> None:
+        """Backpropagate the loss of ``output`` against ``y_true`` through every layer; with
+        ``weights`` (one per sample), the gradient of the weighted mean ``Σ w ℓ / Σ w``."""
         loss = self._require("backward", optimizer=False)
         layers = self.layers
         fused = loss.fused_backward(layers[-1])
@@ -270,6 +283,12 @@ class Model:
             layers = layers[:-1]
         else:
             dvalues = loss.backward(output, y_true)
+        if weights is not None:
+            # The loss's gradient is of the plain mean (each sample 1/n): sample i's share
+            # becomes w_i / Σw, its rows scaled by w_i · n / Σw.
+            total = float(weights.sum())
+            scale = weights * (len(weights) / total) if total > 0 else np.zeros_like(weights)
+            dvalues = dvalues * scale.astype(dvalues.dtype).reshape(-1, *[1] * (dvalues.ndim - 1))
         for index in range(len(layers) - 1, 0, -1):
             dvalues = layers[index].backward(dvalues)
         if layers:  # nothing consumes the first layer's input gradient
@@ -366,6 +385,10 @@ class Model:
         seed: int | np.random.Generator | None = None,
         verbose: int = 1,
         callback: Callable[[int, dict[str, float]], None] | None = None,
+        callbacks: Sequence[Any] = (),
+        validation_split: float | None = None,
+        class_weight: Mapping[int, float] | None = None,
+        sample_weight: npt.ArrayLike | None = None,
         threads: int | None = None,
     ) -> History:
         """Train for ``epochs`` passes over (X, y) and return the per-epoch History.
@@ -385,6 +408,15 @@ class Model:
                 (about ten lines on standard error when the output is a log), 2 one line per
                 epoch, 0 nothing.
             callback: called after each epoch with (epoch, figures).
+            callbacks: ``shapenn.callbacks`` objects (EarlyStopping, ModelCheckpoint,
+                LearningRateScheduler, ReduceLROnPlateau, or your own Callback).
+            validation_split: hold out this fraction of the samples, the last ones before any
+                shuffling (as Keras), as validation data; not with ``validation_data``.
+            class_weight: a weight for each class (every class of the model's output), by
+                which each sample's loss is weighted: ``{0: 1.0, 1: 5.0}`` for a rare class 1.
+            sample_weight: one weight per sample (>= 0), by which its loss is weighted; the
+                loss is then ``Σ w ℓ / Σ w`` (multiplied by ``class_weight`` when both are
+                given). Metrics are not weighted.
             threads: BLAS threads for the matrix products; None chooses by the size of a step
                 (one thread for small ones, see ``shapenn._threads``).
 
@@ -398,6 +430,18 @@ class Model:
         count("Model.fit", "batch_size", batch_size, optional=True)
         rng = generator(seed)
         X_arr, y_arr = self._checked(X, y, "fit")
+        _weights.check_callbacks(callbacks, _fit.Callback)
+        weights = _weights.sample_weights(sample_weight, X_arr.shape[0])
+        if validation_split is not None:
+            if validation_data is not None:
+                raise ArgumentError("Model.fit: give validation_data or validation_split, not both")
+            kept = _weights.split(validation_split, X_arr.shape[0])
+            _weights.warn_unseen(y_arr[:kept], y_arr[kept:], validation_split)
+            validation_data = (X_arr[kept:], y_arr[kept:])
+            X_arr, y_arr = X_arr[:kept], y_arr[:kept]
+            weights = weights[:kept] if weights is not None else None
+        if class_weight is not None:
+            weights = _weights.class_weights(class_weight, y_arr, self._predictions(1), weights)
         validation = None
         if validation_data is not None:
             if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
@@ -414,7 +458,8 @@ class Model:
             self.metric.init(y_arr)
         self._check_parameters()
         with blas_threads(threads, self._work(batch_size or X_arr.shape[0])):
-            return _fit.Loop(self, verbose=verbose, callback=callback).run(
+            loop = _fit.Loop(self, verbose=verbose, callback=callback, callbacks=callbacks)
+            return loop.run(
                 X_arr,
                 y_arr,
                 epochs=epochs,
@@ -422,6 +467,7 @@ class Model:
                 shuffle=shuffle,
                 rng=rng,
                 validation=validation,
+                weights=weights,
             )
 
     def _check_parameters(self) -> None:
@@ -461,6 +507,26 @@ class Model:
         predictions: ArrayND = result
         return predictions
 
+    @overload
+    def evaluate(
+        self,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        *,
+        batch_size: int | None = None,
+        threads: int | None = None,
+        return_dict: Literal[False] = False,
+    ) -> tuple[float, float | None]: ...
+    @overload
+    def evaluate(
+        self,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        *,
+        batch_size: int | None = None,
+        threads: int | None = None,
+        return_dict: Literal[True],
+    ) -> dict[str, float]: ...
     @public
     def evaluate(
         self,
@@ -469,22 +535,32 @@ class Model:
         *,
         batch_size: int | None = None,
         threads: int | None = None,
-    ) -> tuple[float, float | None]:
+        return_dict: bool = False,
+    ) -> tuple[float, float | None] | dict[str, float]:
         """The mean data loss and the metric (None without one) on (X, y), in batches;
-        ``threads`` as for ``fit``."""
+        ``threads`` as for ``fit``. With ``return_dict=True``, every figure by name: ``loss``,
+        ``accuracy`` and each of ``metrics`` (``{"loss": 0.31, "accuracy": 0.9, "f1": …}``)."""
         count("Model.evaluate", "batch_size", batch_size, optional=True)
         X_arr, y_arr = self._checked(X, y, "evaluate")
         if self.metric is not None and not self.metric.initialized:
             self.metric.init(y_arr)  # e.g. a regression model saved before any training
         size = min(batch_size or PREDICT_BATCH, X_arr.shape[0])
         with blas_threads(threads, self._work(size)):
-            return self._evaluate(X_arr, y_arr, batch_size)
+            loss, accuracy = self._evaluate(X_arr, y_arr, batch_size)
+        if not return_dict:
+            return loss, accuracy
+        figures = {"loss": loss} | ({"accuracy": accuracy} if accuracy is not None else {})
+        return figures | {metric.name: metric.result() for metric in self.metrics}
 
     def _evaluate(self, X: Any, y: Any, batch_size: int | None) -> tuple[float, float | None]:
+        """The loss and the metric on (X, y); each of ``metrics`` is left holding its figure
+        over (X, y), for ``result()``."""
         loss = self._require("evaluate", optimizer=False)
         self.set_training(False)
         n = X.shape[0]
         loss_total = correct = 0.0
+        for metric in self.metrics:
+            metric.reset()
         for index, rows in enumerate(_fit.batches(n, batch_size or PREDICT_BATCH)):
             batch_y = y[rows]
             output = self.forward(as_batch(X[rows], self.input_dtype))
@@ -493,4 +569,6 @@ class Model:
             loss_total += loss.calculate(output, batch_y) * output.shape[0]
             if self.metric is not None:
                 correct += self.metric.calculate(output, batch_y) * output.shape[0]
+            for metric in self.metrics:
+                metric.update(output, batch_y)
         return loss_total / n, (correct / n if self.metric is not None else None)

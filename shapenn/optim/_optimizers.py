@@ -98,6 +98,12 @@ class Optimizer(Registered):
         found = self.state[key]
         return self.state_type(*(np.array(getattr(found, f)) for f in self.fields))
 
+    def set_learning_rate(self, rate: float) -> None:
+        """Make ``rate`` the learning rate from the next step on (decay, if any, applies to
+        it from there; a learning-rate schedule calls this)."""
+        self.learning_rate = nonnegative(type(self).__name__, "learning_rate", rate)
+        self.current_learning_rate = self.learning_rate
+
     def pre_update_params(self) -> None:
         """Apply learning-rate decay for the coming step."""
         if self.decay:

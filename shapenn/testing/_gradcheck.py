@@ -35,9 +35,10 @@ class GradcheckResult:
 
     Attributes:
         errors: ``"layers[0].weights"`` (or ``"weights"`` for a layer, ``"inputs"`` for the
-            layer's input gradient) → max |analytic − numeric| / max(|analytic|, |numeric|,
-            1e-4); the floor keeps near-zero gradients, where round-off dominates, from
-            failing.
+            layer's input gradient) → max (|analytic − numeric| − round-off) / max(|analytic|,
+            |numeric|, 1e-4): the round-off of a difference quotient grows with the size of
+            the objective (an input of 4e4 makes it 1e-6), and the floor keeps near-zero
+            gradients from failing on it.
         tolerance: the largest error accepted.
     """
 
@@ -82,18 +83,29 @@ def _takes_integers(target: Model | Layer) -> bool:
 
 
 FLOOR = 1e-4  # gradients smaller than this are compared absolutely: round-off dominates them
+# The relative error of an objective value in float64: a sum of many terms carries more than one
+# rounding (2.2e-16), so a margin of 64 of them.
+ROUNDING = 64 * float(np.finfo(np.float64).eps)
 
 
-def _relative(analytic: npt.NDArray[Any], numeric: npt.NDArray[Any]) -> float:
+def _relative(
+    analytic: npt.NDArray[Any], numeric: npt.NDArray[Any], noise: npt.NDArray[Any]
+) -> float:
+    """The largest disagreement beyond each entry's round-off ``noise``, relative to the
+    gradient's largest entry."""
     scale = max(float(np.abs(analytic).max(initial=0)), float(np.abs(numeric).max(initial=0)))
-    return float(np.abs(analytic - numeric).max(initial=0)) / max(scale, FLOOR)
+    beyond = np.maximum(np.abs(analytic - numeric) - noise, 0.0)
+    return float(beyond.max(initial=0)) / max(scale, FLOOR)
 
 
 def _numeric(
     objective: Any, array: npt.NDArray[np.float64], entries: npt.NDArray[np.intp], eps: float
-) -> npt.NDArray[np.float64]:
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The stencil's derivative at each of ``entries``, and the round-off it may carry: each
+    objective value is known to about ``ROUNDING`` of its size, and the stencil divides their
+    difference by ``12ε``."""
     flat = array.reshape(-1)  # a view: perturbing it perturbs the parameter in place
-    result = np.zeros(len(entries))
+    result, noise = np.zeros(len(entries)), np.zeros(len(entries))
     for k, i in enumerate(entries):
         saved = flat[i]
         values = []
@@ -103,7 +115,8 @@ def _numeric(
         flat[i] = saved
         far_plus, plus, minus, far_minus = values
         result[k] = (-far_plus + 8 * plus - 8 * minus + far_minus) / (12 * eps)
-    return result
+        noise[k] = ROUNDING * 18 * max(abs(v) for v in values) / (12 * eps)
+    return result, noise
 
 
 def gradcheck(
@@ -195,18 +208,20 @@ def gradcheck(
         if max_entries is not None and array.size > max_entries:
             entries = rng.choice(array.size, size=max_entries, replace=False)
         expected = analytic.reshape(-1)[entries]
-        numeric = _numeric(objective, array, entries, eps)
+        numeric, noise = _numeric(objective, array, entries, eps)
         # A kink (a ReLU input within 2ε of zero) makes one difference quotient meaningless;
         # a smaller step steps over it, while a wrong gradient disagrees at every step.
         for smaller in (eps / 10, eps / 100):
             scale = max(float(np.abs(expected).max(initial=0)), FLOOR)
-            off = np.flatnonzero(np.abs(expected - numeric) > tolerance * scale)
+            off = np.flatnonzero(np.abs(expected - numeric) - noise > tolerance * scale)
             if off.size == 0:
                 break
-            retry = _numeric(objective, array, entries[off], smaller)
-            closer = np.abs(expected[off] - retry) < np.abs(expected[off] - numeric[off])
-            numeric[off[closer]] = retry[closer]
-        errors[label] = _relative(expected, numeric)
+            retry, retry_noise = _numeric(objective, array, entries[off], smaller)
+            closer = np.abs(expected[off] - retry) - retry_noise < (
+                np.abs(expected[off] - numeric[off]) - noise[off]
+            )
+            numeric[off[closer]], noise[off[closer]] = retry[closer], retry_noise[closer]
+        errors[label] = _relative(expected, numeric, noise)
     result = GradcheckResult(errors, tolerance)
     if raise_on_failure and not result.ok:
         failed = sum(error > tolerance for error in errors.values())
