@@ -24,7 +24,15 @@ from . import datasets
 from ._files import check_writable, write_atomically
 from ._io import ModelFileError, load, save
 from ._losses import CategoricalCrossentropy, Loss, MeanSquaredError
-from ._metrics import Accuracy, CategoricalAccuracy, RegressionAccuracy
+from ._metrics import (
+    F1,
+    Accuracy,
+    CategoricalAccuracy,
+    Precision,
+    Recall,
+    RegressionAccuracy,
+    TopKAccuracy,
+)
 from ._progress import Progress
 from .layers import Conv2D, Dense, Flatten, Layer, Linear, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh
 from .model import History, Model
@@ -79,6 +87,21 @@ def _positive(kind: type[int] | type[float]) -> Any:
         return value
 
     return parse
+
+
+#: The metrics ``train --metrics`` takes by name; ``top<k>`` is top-k accuracy (``top3``).
+METRICS: dict[str, type[Accuracy]] = {"precision": Precision, "recall": Recall, "f1": F1}
+
+
+def _metric(text: str) -> Accuracy:
+    """A metric named on the command line: precision, recall, f1 or top<k>."""
+    if text in METRICS:
+        return METRICS[text]()
+    if text.startswith("top") and text[3:].isdigit() and int(text[3:]) >= 1:
+        return TopKAccuracy(int(text[3:]))
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not a metric: choose from {', '.join(METRICS)} or top<k> (top3)"
+    )
 
 
 def _parser() -> _Parser:
@@ -141,6 +164,15 @@ def _parser() -> _Parser:
         help="default: the whole set (32 with --conv, 128 on mnist)",
     )
     train.add_argument("--validation", type=float, default=0.2, help="fraction held out")
+    train.add_argument(
+        "--metrics",
+        type=_metric,
+        nargs="+",
+        default=[],
+        metavar="METRIC",
+        help="further metrics, recorded each epoch and saved with the model: precision, recall, "
+        "f1 (macro means over the classes), top<k> (top-k accuracy, e.g. top3)",
+    )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--output", type=Path, default=Path("model.npz"))
     train.add_argument(
@@ -355,6 +387,8 @@ def _train(args: argparse.Namespace) -> None:
         plot = (args.plot, _plot_format(args.plot))
     regression = args.dataset in REGRESSION
     conv = args.conv is not None
+    if regression and args.metrics:
+        raise CommandError(f"--metrics score classes; {args.dataset} is a regression")
     if conv and args.dataset not in datasets.IMAGES:
         raise CommandError(
             f"--conv needs an image dataset ({', '.join(datasets.IMAGES)}); "
@@ -395,6 +429,7 @@ def _train(args: argparse.Namespace) -> None:
         conv=args.conv,
         book_init=not minibatch,
     )
+    model.set(metrics=args.metrics)
     if not args.quiet:
         print(f"training on {args.dataset}: {len(X_train)} samples, {len(X_val)} held out")
         model.summary()
@@ -420,6 +455,7 @@ def _train(args: argparse.Namespace) -> None:
         f"loss {_loss_text(history.loss[-1])}, accuracy {history.accuracy[-1]:.3f}; "
         f"validation loss {_loss_text(history.val_loss[-1])}, "
         f"accuracy {history.val_accuracy[-1]:.3f}"
+        + "".join(f", {m.name} {history[f'val_{m.name}'][-1]:.3f}" for m in model.metrics)
     )
     save(model, args.output)
     print(f"saved {args.output}")
@@ -432,9 +468,9 @@ def _evaluate(args: argparse.Namespace) -> None:
     model = load(args.model)
     X, y = datasets.load(args.dataset, samples=args.samples, seed=args.seed)
     X = _as_samples(model, X, f"the {args.dataset} dataset", "features")
-    loss, accuracy = model.evaluate(X, y)
-    text = f"loss {_loss_text(loss)}" + (
-        f", accuracy {accuracy:.3f}" if accuracy is not None else ""
+    figures = model.evaluate(X, y, return_dict=True)
+    text = f"loss {_loss_text(figures.pop('loss'))}" + "".join(
+        f", {name} {value:.3f}" for name, value in figures.items()
     )
     print(f"{args.dataset} ({len(X)} samples, training samples included): {text}")
 

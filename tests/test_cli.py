@@ -1,6 +1,7 @@
 """The shapenn command, run as a user runs it: in a subprocess."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -536,3 +537,29 @@ def test_train_on_mnist_learns_in_three_epochs(conv: list[str], tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     validation = result.stdout.splitlines()[0].rsplit("accuracy ", 1)[1]
     assert float(validation) > 0.8
+
+
+def test_metrics_are_trained_saved_and_evaluated(tmp_path: Path) -> None:
+    trained = run("train", "--epochs", "50", "--metrics", "f1", "top2", "--quiet", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    first = trained.stdout.splitlines()[0]
+    assert re.search(r"accuracy [\d.]+, f1 [\d.]+, top_2_accuracy [\d.]+$", first), first
+    evaluated = run("evaluate", "model.npz", "--dataset", "spiral", cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert re.search(r"accuracy [\d.]+, f1 [\d.]+, top_2_accuracy [\d.]+$", evaluated.stdout)
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (["--metrics", "top0"], 2, "'top0' is not a metric: choose from precision, recall, f1"),
+        (["--metrics", "auc"], 2, "'auc' is not a metric"),
+        (["--dataset", "sine", "--metrics", "f1"], 1, "--metrics score classes; sine is a"),
+    ],
+)
+def test_a_metric_that_cannot_be_is_refused(
+    args: list[str], status: int, message: str, tmp_path: Path
+) -> None:
+    result = run("train", *args, "--quiet", cwd=tmp_path)
+    assert result.returncode == status and message in result.stderr
+    assert not (tmp_path / "model.npz").exists()
