@@ -10,6 +10,9 @@ only inside the call, and only for this process's BLAS, through threadpoolctl.
 """
 
 import importlib
+import numbers
+import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -21,6 +24,16 @@ __all__ = ["PARALLEL_WORK", "blas_threads"]
 
 #: Multiply-adds per step from which more than one BLAS thread is used by default.
 PARALLEL_WORK = 1 << 23
+
+#: The most threads ``threads=`` takes: more than any machine has, fewer than BLAS can hold.
+MAX_THREADS = 4096
+
+# The BLAS setting is one per process, so calls that overlap (threads, asyncio) share it:
+# while any runs, the smallest limit asked for holds; the last to finish restores what was
+# there before the first began (not what the one before it saw, which may be a limit).
+_lock = threading.Lock()
+_active: Counter[int] = Counter()
+_original: list[Any] = []  # the limiter of the first call, which restores the original
 
 
 @cache
@@ -34,9 +47,15 @@ def choose(threads: int | None, work: int) -> int | None:
     """The thread limit for ``work`` multiply-adds per step: ``threads`` if given, else 1 below
     PARALLEL_WORK and None (the library's own setting) above it."""
     if threads is not None:
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ArgumentError(f"threads must be a positive integer or None, got {threads!r}")
-        return threads
+        if (
+            isinstance(threads, bool)
+            or not isinstance(threads, numbers.Integral)
+            or not 1 <= int(threads) <= MAX_THREADS
+        ):
+            raise ArgumentError(
+                f"threads must be an integer from 1 to {MAX_THREADS} or None, got {threads!r}"
+            )
+        return int(threads)
     return 1 if work < PARALLEL_WORK else None
 
 
@@ -47,5 +66,20 @@ def blas_threads(threads: int | None, work: int) -> Iterator[None]:
     if limit is None:
         yield
         return
-    with _controller().limit(limits=limit, user_api="blas"):
+    with _lock:
+        if not _active:
+            _original.append(_controller().limit(limits=limit, user_api="blas"))
+        elif limit < min(_active):
+            _controller().limit(limits=limit, user_api="blas")
+        _active[limit] += 1
+    try:
         yield
+    finally:
+        with _lock:
+            _active[limit] -= 1
+            if not _active[limit]:
+                del _active[limit]
+            if not _active:
+                _original.pop().restore_original_limits()
+            elif limit < min(_active):
+                _controller().limit(limits=min(_active), user_api="blas")

@@ -6,10 +6,13 @@ own measuring and printing (`Loop.measure`, `Loop.after_step`, `Loop.after_epoch
 is one loop to get right.
 """
 
-import functools
 import math
+import numbers
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
@@ -33,6 +36,7 @@ class Model(Protocol):
     metric: Any
     metrics: list[Any]
     stop_training: bool
+    lock: Any
 
     @property
     def input_dtype(self) -> np.dtype[Any]: ...
@@ -68,7 +72,7 @@ class Callback(Protocol):
     def on_train_end(self) -> None: ...
 
 
-__all__ = ["History", "Loop", "Measured", "batches", "count", "generator"]
+__all__ = ["History", "Loop", "Measured", "batches", "count", "generator", "options"]
 
 
 @dataclass
@@ -125,14 +129,33 @@ class History:
         return plot_history(self, path, **options)
 
 
-def count(where: str, name: str, value: object, *, optional: bool) -> None:
-    """``value`` must be a positive int (or None when ``optional``): a clear error otherwise."""
-    if (value is None and optional) or (
-        isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1
-    ):
-        return
+def count(where: str, name: str, value: object, *, optional: bool) -> int | None:
+    """``value`` as a plain int if it is an integer >= 1 (a NumPy integer is the int it holds,
+    never wrapped), or None when ``optional``; a clear error otherwise."""
+    if value is None and optional:
+        return None
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 1:
+        return int(value)
     also = " or None" if optional else ""
     raise ArgumentError(f"{where}: {name} must be a positive integer{also}, got {value!r}")
+
+
+def options(verbose: object, callback: object) -> int:
+    """``verbose`` as 0, 1 or 2, after checking ``callback`` is a function or None."""
+    if callback is not None and not callable(callback):
+        raise ArgumentError(
+            f"Model.fit: callback must be a function (epoch, figures) or None, got {callback!r}"
+        )
+    if (
+        isinstance(verbose, numbers.Integral)
+        and not isinstance(verbose, bool)
+        and int(verbose) in (0, 1, 2)
+    ):
+        return int(verbose)
+    raise ArgumentError(
+        f"Model.fit: verbose must be 0 (silent), 1 (a progress bar) or 2 (a line per epoch), "
+        f"got {verbose!r}"
+    )
 
 
 def generator(seed: object) -> np.random.Generator:
@@ -140,12 +163,40 @@ def generator(seed: object) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None or (
-        isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0
+        isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and int(seed) >= 0
     ):
-        return np.random.default_rng(seed)
+        return np.random.default_rng(None if seed is None else int(seed))
     raise ArgumentError(
         f"Model.fit: seed must be an integer >= 0, a numpy Generator or None, got {seed!r}"
     )
+
+
+@contextmanager
+def interrupts_between_steps() -> Iterator[list[Any]]:
+    """Hold Ctrl-C (SIGINT) back while the block runs, into the list it yields: the loop
+    delivers it (`deliver`) between two steps, so an interrupt never cuts a step in half (the
+    weights of step k + 1 with the optimizer's count at k). Only the main thread receives
+    signals; elsewhere this holds nothing back."""
+    caught: list[Any] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(previous))
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def deliver(caught: list[Any]) -> None:
+    """Act on a Ctrl-C that `interrupts_between_steps` held back, as its handler would."""
+    handler = caught.pop()
+    caught.clear()
+    if callable(handler):
+        handler(signal.SIGINT, None)  # Python's default raises KeyboardInterrupt
+    else:  # the system's default action, or ignored
+        signal.signal(signal.SIGINT, handler)
+        signal.raise_signal(signal.SIGINT)
 
 
 def batches(
@@ -217,7 +268,6 @@ class Loop:
         for callback in self.callbacks:
             callback.set_model(model)
             callback.on_train_begin(names)
-        n = X.shape[0]
         parameters = [p for layer in model.trainable_layers for p in layer.parameters()]
         # The layers whose penalty can be other than zero: a layer that keeps no penalty of
         # its own and owns no layer is asked nothing at every step.
@@ -227,79 +277,113 @@ class Loop:
             if type(layer).regularization_loss is not Layer.regularization_loss
             or next(layer.children(), None) is not None
         ]
-        dtype = model.input_dtype
-        # Overflow shows up as a non-finite loss or weight, which stops training with a
-        # DivergenceError that says where; NumPy's warnings on the way there would be noise.
-        quiet = functools.partial(np.errstate, over="ignore", invalid="ignore", divide="ignore")
         mode = ("quiet", "bar", "lines")[min(max(self.verbose, 0), 2)]
         self.progress = Progress(epochs, mode=mode)
         try:
-            for epoch in range(1, epochs + 1):
-                shuffled = shuffle and batch_size is not None and rng is not None
-                order = rng.permutation(n) if shuffled and rng is not None else None
-                totals = {"loss": 0.0, "data_loss": 0.0, "correct": 0.0, "weight": 0.0}
-                self.before_epoch(epoch)
-                for metric in model.metrics:
-                    metric.reset()
-                for callback in self.callbacks:
-                    callback.on_epoch_begin(epoch)
-                model.set_training(True)
-                for step, rows in enumerate(batches(n, batch_size, order), start=1):
-                    batch_x, batch_y = as_batch(X[rows], dtype), y[rows]
-                    batch_w = weights[rows] if weights is not None else None
-                    with quiet():
-                        output = model.forward(batch_x)
-                        if epoch == 1 and step == 1:  # before the first step changes anything
-                            model._check_predictions(self.loss, output, self.where)
-                        measured = self.measure(output, batch_y, batch_w)
-                    total = measured.data_loss + measured.regularization
-                    if not math.isfinite(total):
-                        raise self.diverged(f"the loss became {total}", epoch, step)
-                    size = batch_x.shape[0]
-                    weight = float(batch_w.sum()) if batch_w is not None else float(size)
-                    totals["weight"] += weight
-                    totals["data_loss"] += float(measured.data_loss) * weight
-                    totals["loss"] += float(total) * weight
-                    if measured.metric is not None:
-                        totals["correct"] += float(measured.metric) * size
+            with interrupts_between_steps() as held:
+                for epoch in range(1, epochs + 1):
                     for metric in model.metrics:
-                        metric.update(output, batch_y)
-                    with quiet():
-                        model.backward(output, batch_y, batch_w)
-                        try:
-                            self.optimizer.apply(parameters)
-                        except DivergenceError:
-                            what = "the step would make the weights NaN or infinite"
-                            raise self.diverged(what, epoch, step) from None
-                    self.after_step(epoch, step, measured)
-                model.set_training(False)
-                weight = totals["weight"] or 1.0
-                figures = {
-                    "loss": totals["loss"] / weight,
-                    "data_loss": totals["data_loss"] / weight,
-                }
-                figures["regularization_loss"] = figures["loss"] - figures["data_loss"]
-                if self.metric is not None:
-                    figures["accuracy"] = totals["correct"] / n
-                figures |= {metric.name: metric.result() for metric in model.metrics}
-                if validation is not None:
-                    val_loss, val_accuracy = self.validate(*validation, batch_size)
-                    figures["val_loss"] = val_loss
-                    if val_accuracy is not None:
-                        figures["val_accuracy"] = val_accuracy
-                    figures |= {f"val_{m.name}": m.result() for m in model.metrics}
-                figures["learning_rate"] = float(self.optimizer.current_learning_rate)
-                self.after_epoch(epoch, figures)
-                for callback in self.callbacks:
-                    callback.on_epoch_end(epoch, figures)
-                if model.stop_training:
-                    break
+                        metric.reset()
+                    for callback in self.callbacks:
+                        callback.on_epoch_begin(epoch)
+                    shuffled = shuffle and batch_size and rng is not None
+                    order = rng.permutation(len(X)) if shuffled and rng is not None else None
+                    figures = self.epoch(X, y, weights, parameters, epoch, batch_size, order, held)
+                    if validation is not None:
+                        val_loss, val_accuracy = self.validate(*validation, batch_size)
+                        figures["val_loss"] = val_loss
+                        if val_accuracy is not None:
+                            figures["val_accuracy"] = val_accuracy
+                        figures |= {f"val_{m.name}": m.result() for m in model.metrics}
+                    figures["learning_rate"] = float(self.optimizer.current_learning_rate)
+                    self.after_epoch(epoch, figures)
+                    for callback in self.callbacks:
+                        callback.on_epoch_end(epoch, figures)
+                    if model.stop_training:
+                        break
         finally:
             self.progress.close()
             model.set_training(False)  # whatever happened, the model is left in inference mode
         for callback in self.callbacks:
             callback.on_train_end()
         return self.history
+
+    def epoch(
+        self,
+        X: Any,
+        y: Any,
+        weights: Any,
+        parameters: list[Any],
+        epoch: int,
+        batch_size: int | None,
+        order: npt.NDArray[np.intp] | None,
+        held: list[Any],
+    ) -> dict[str, float]:
+        """One pass over (X, y) in batches of ``order``; the epoch's training figures. A
+        Ctrl-C held back during a step is delivered after it."""
+        model = self.model
+        totals = {"loss": 0.0, "data_loss": 0.0, "correct": 0.0, "weight": 0.0}
+        self.before_epoch(epoch)
+        with model.lock:
+            model.set_training(True)
+        for step, rows in enumerate(batches(len(X), batch_size, order), start=1):
+            batch_x, batch_y = as_batch(X[rows], model.input_dtype), y[rows]
+            batch_w = weights[rows] if weights is not None else None
+            output, measured = self.step(
+                batch_x, batch_y, batch_w, parameters, epoch=epoch, step=step
+            )
+            if held:
+                deliver(held)
+            size = batch_x.shape[0]
+            weight = float(batch_w.sum()) if batch_w is not None else float(size)
+            totals["weight"] += weight
+            totals["data_loss"] += float(measured.data_loss) * weight
+            totals["loss"] += float(measured.data_loss + measured.regularization) * weight
+            if measured.metric is not None:
+                totals["correct"] += float(measured.metric) * size
+            for metric in model.metrics:
+                metric.update(output, batch_y)
+            self.after_step(epoch, step, measured)
+        with model.lock:
+            model.set_training(False)
+        weight = totals["weight"] or 1.0
+        figures = {"loss": totals["loss"] / weight, "data_loss": totals["data_loss"] / weight}
+        figures["regularization_loss"] = figures["loss"] - figures["data_loss"]
+        if self.metric is not None:
+            figures["accuracy"] = totals["correct"] / len(X)
+        figures |= {metric.name: metric.result() for metric in model.metrics}
+        return figures
+
+    def step(
+        self,
+        batch_x: ArrayND,
+        batch_y: Any,
+        batch_w: Any,
+        parameters: list[Any],
+        *,
+        epoch: int,
+        step: int,
+    ) -> tuple[ArrayND, Measured]:
+        """One training step on a batch: forward, measure, backward, update; the batch's
+        outputs and figures. Holds the model's lock: a ``predict`` in another thread runs
+        between two steps, never inside one (it would overwrite the caches backward reads)."""
+        model = self.model
+        # Overflow shows up as a non-finite loss or weight, which stops training with a
+        # DivergenceError that says where; NumPy's warnings on the way there would be noise.
+        with model.lock, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            output = model.forward(batch_x)
+            if epoch == 1 and step == 1:  # before the first step changes anything
+                model._check_predictions(self.loss, output, self.where)
+            measured = self.measure(output, batch_y, batch_w)
+            total = measured.data_loss + measured.regularization
+            if not math.isfinite(total):
+                raise self.diverged(f"the loss became {total}", epoch, step)
+            model.backward(output, batch_y, batch_w)
+            try:
+                self.optimizer.apply(parameters)
+            except DivergenceError as err:
+                raise self.diverged(str(err).split(" (")[0], epoch, step) from None
+        return output, measured
 
     def figure_names(self, validation: bool) -> list[str]:
         """The names of the figures each epoch records, in order."""

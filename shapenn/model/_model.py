@@ -9,7 +9,9 @@ gradient with the last layer. The training loop is `shapenn.model._fit`, the che
 """
 
 import math
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -51,7 +53,8 @@ from ._fit import History, count, generator
 
 __all__ = ["Model"]
 
-PREDICT_BATCH = 1024  # rows per batch when predict/evaluate are given no batch_size
+PREDICT_BATCH = 1024  # rows per batch when predict/evaluate are given no batch_size …
+PREDICT_BYTES = 64 * 2**20  # … unless their activations would take more than this
 
 Shape = tuple[Size, ...]
 
@@ -117,6 +120,9 @@ class Model:
         self._steps: list[Step] = []
         #: Set by a callback (EarlyStopping) to end ``fit`` after the current epoch.
         self.stop_training = False
+        #: Held by each training step and by ``predict`` and ``evaluate``: calls on one model
+        #: from several threads take turns, a step at a time (see ``fit``).
+        self.lock = threading.RLock()
         if self.layers:
             self.build()
 
@@ -235,6 +241,18 @@ class Model:
             per_sample += params * positions
         return batch * per_sample
 
+    def _batch(self) -> int:
+        """The rows per batch of ``predict`` and ``evaluate`` when none is given: up to
+        PREDICT_BATCH, as many as keep a batch's activations within PREDICT_BYTES — every
+        layer's output counted twice, for scratch such as a convolution's unrolled patches."""
+        values = sum(
+            math.prod(size for size in step.output[1:] if isinstance(size, int))
+            for step in self._steps
+            if step.output is not None
+        )
+        itemsize = self.dtype.itemsize
+        return max(1, min(PREDICT_BATCH, PREDICT_BYTES // max(1, 2 * values * itemsize)))
+
     def count_params(self) -> int:
         """The number of trainable values in all layers (and the layers they own)."""
         return sum(p.value.size for p in self.parameters())
@@ -264,6 +282,30 @@ class Model:
         every layer and every layer they own."""
         for layer in self.layers:
             layer.set_training(training)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A lock is not copied or pickled: a copy gets a lock of its own.
+        state = dict(self.__dict__)
+        del state["lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
+
+    @contextmanager
+    def _inference(self) -> Iterator[None]:
+        """Hold the model's lock in inference mode, and give back the mode it was in: a
+        ``predict`` between two steps of a ``fit`` in another thread leaves that fit in
+        training mode."""
+        with self.lock:
+            was = [layer.training for layer in self.layers]
+            self.set_training(False)
+            try:
+                yield
+            finally:
+                for layer, training in zip(self.layers, was, strict=True):
+                    layer.set_training(training)
 
     def forward(self, inputs: ArrayND) -> ArrayND:
         """Run ``inputs`` through every layer (in the current training mode)."""
@@ -426,8 +468,9 @@ class Model:
             DivergenceError: the loss became NaN/inf; the model keeps its last finite weights.
         """
         self._require("fit", optimizer=True)
-        count("Model.fit", "epochs", epochs, optional=False)
-        count("Model.fit", "batch_size", batch_size, optional=True)
+        epochs = count("Model.fit", "epochs", epochs, optional=False) or 1
+        batch_size = count("Model.fit", "batch_size", batch_size, optional=True)
+        verbose = _fit.options(verbose, callback)
         rng = generator(seed)
         X_arr, y_arr = self._checked(X, y, "fit")
         _weights.check_callbacks(callbacks, _fit.Callback)
@@ -486,21 +529,23 @@ class Model:
     def predict(
         self, X: npt.ArrayLike, *, batch_size: int | None = None, threads: int | None = None
     ) -> ArrayND:
-        """The model's outputs for X, computed ``batch_size`` rows at a time (1024 by default),
-        so only one batch of activations is held at once; ``threads`` as for ``fit``.
+        """The model's outputs for X, computed ``batch_size`` rows at a time (by default up to
+        1024, as many as keep a batch's activations within 64 MiB), so only one batch of
+        activations is held at once; ``threads`` as for ``fit``. Safe to call from another
+        thread while ``fit`` runs: it runs between two training steps.
 
         Shape:
             X: (samples, *input_shape) → (samples, *output_shape).
         """
-        count("Model.predict", "batch_size", batch_size, optional=True)
+        batch_size = count("Model.predict", "batch_size", batch_size, optional=True)
         X_arr = self._inputs(X, "predict")
         n = X_arr.shape[0]
-        size = batch_size or PREDICT_BATCH
-        self.set_training(False)
+        size = batch_size or self._batch()
         result: Any = None
         with blas_threads(threads, self._work(min(size, n))):
             for rows in _fit.batches(n, size):
-                output = self.forward(as_batch(X_arr[rows], self.input_dtype))
+                with self._inference():
+                    output = self.forward(as_batch(X_arr[rows], self.input_dtype))
                 if result is None:
                     result = np.empty((n, *output.shape[1:]), dtype=output.dtype)
                 result[rows] = output
@@ -540,11 +585,11 @@ class Model:
         """The mean data loss and the metric (None without one) on (X, y), in batches;
         ``threads`` as for ``fit``. With ``return_dict=True``, every figure by name: ``loss``,
         ``accuracy`` and each of ``metrics`` (``{"loss": 0.31, "accuracy": 0.9, "f1": …}``)."""
-        count("Model.evaluate", "batch_size", batch_size, optional=True)
+        batch_size = count("Model.evaluate", "batch_size", batch_size, optional=True)
         X_arr, y_arr = self._checked(X, y, "evaluate")
         if self.metric is not None and not self.metric.initialized:
             self.metric.init(y_arr)  # e.g. a regression model saved before any training
-        size = min(batch_size or PREDICT_BATCH, X_arr.shape[0])
+        size = min(batch_size or self._batch(), X_arr.shape[0])
         with blas_threads(threads, self._work(size)):
             loss, accuracy = self._evaluate(X_arr, y_arr, batch_size)
         if not return_dict:
@@ -556,14 +601,14 @@ class Model:
         """The loss and the metric on (X, y); each of ``metrics`` is left holding its figure
         over (X, y), for ``result()``."""
         loss = self._require("evaluate", optimizer=False)
-        self.set_training(False)
         n = X.shape[0]
         loss_total = correct = 0.0
         for metric in self.metrics:
             metric.reset()
-        for index, rows in enumerate(_fit.batches(n, batch_size or PREDICT_BATCH)):
+        for index, rows in enumerate(_fit.batches(n, batch_size or self._batch())):
             batch_y = y[rows]
-            output = self.forward(as_batch(X[rows], self.input_dtype))
+            with self._inference():
+                output = self.forward(as_batch(X[rows], self.input_dtype))
             if index == 0:
                 self._check_predictions(loss, output, "evaluate")
             loss_total += loss.calculate(output, batch_y) * output.shape[0]

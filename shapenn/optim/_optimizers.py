@@ -115,7 +115,7 @@ class Optimizer(Registered):
     def update_params(self, layer: Layer) -> None:
         """Update every trainable parameter of ``layer`` (and of the layers it owns) from its
         gradient."""
-        self._update(layer.parameters())
+        self._commit(self._next(layer.parameters()))
 
     def post_update_params(self) -> None:
         """Count the step."""
@@ -134,14 +134,27 @@ class Optimizer(Registered):
         """One optimisation step over ``parameters`` (as ``Layer.parameters`` gives them).
         A training loop passes the same list at every step, which saves finding them again.
 
+        The next weights and state are computed first, then replace the live ones (``fit``
+        holds Ctrl-C back to the end of a step, so that an interrupt never leaves the weights
+        of step k + 1 with ``iterations == k``).
+
         Raises:
-            DivergenceError: the step would make a parameter NaN or infinite; nothing changed.
+            DivergenceError: the step would make a parameter or the optimizer's state NaN or
+                infinite; nothing changed.
         """
         self.pre_update_params()
-        self._update(parameters)
+        self._commit(self._next(parameters))
         self.post_update_params()
 
-    def _update(self, params: list[Parameter]) -> None:
+    def _commit(self, buffers: list[FlatBuffer]) -> None:
+        """Make the next weights and state of ``buffers`` the live ones."""
+        for buffer in buffers:
+            buffer.keep_next()
+            buffer.flush(self.iterations, self.decays())
+
+    def _next(self, params: list[Parameter]) -> list[FlatBuffer]:
+        """Compute the next weights and state of every buffer of ``params`` into its spare
+        rows, changing nothing live; the buffers."""
         planned, buffers = self._plan
         if params is not planned or not all(buffer.intact() for buffer in buffers):
             groups: dict[np.dtype[Any], list[Parameter]] = {}
@@ -160,15 +173,19 @@ class Optimizer(Registered):
                 tuple(buffer.state[f][spare] for f in self.fields),
                 buffer.work,
             )
-            if not buffer.finite_next():
+            bad = buffer.finite_next()
+            if bad is not None:
                 where = ", ".join(f"{p.layer!r}.{p.name}" for p in buffer.params[:3])
-                raise DivergenceError(
-                    f"the step would make parameters NaN or infinite ({where}…); they keep "
-                    "their last finite values"
+                what = (
+                    "the weights NaN or infinite"
+                    if bad == "weights"
+                    else f"the optimizer's state `{bad}` NaN or infinite (a gradient too large "
+                    f"for {buffer.values.dtype})"
                 )
-        for buffer in buffers:
-            buffer.keep_next()
-            buffer.flush(self.iterations, self.decays())
+                raise DivergenceError(
+                    f"the step would make {what} ({where}…); they keep their last finite values"
+                )
+        return buffers
 
     def _buffer(self, params: list[Parameter]) -> FlatBuffer:
         """The flat buffer of exactly these parameters, made anew (carrying each parameter's
@@ -187,7 +204,16 @@ class Optimizer(Registered):
         for index, key in enumerate(keys):
             self._home[key] = (fresh, index)
             self._pending.pop(key, None)
-        # A buffer none of whose parameters lives in it any more is freed, with its state.
+        # The buffers of this dtype held the parameters stepped before; those no longer
+        # stepped (a head swapped out) keep their state as plain copies, and every such buffer
+        # is freed: changing the trainable set never keeps a second copy of it.
+        for old in self._buffers:
+            if old.values.dtype != fresh.values.dtype:
+                continue
+            for key in old.keys:
+                if self._home.get(key, (None,))[0] is old:
+                    self._pending[key] = self._copied(key)
+                    del self._home[key]
         self._buffers = [
             b
             for b in [*self._buffers, fresh]

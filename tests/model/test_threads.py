@@ -65,7 +65,7 @@ def test_a_bad_thread_count_is_refused_before_training(threads: Any) -> None:
     model = classifier()
     X, y = sn.datasets.spiral(20, 3, seed=0)
     weights = model.layers[0].get_state()
-    with pytest.raises(ValueError, match="threads must be a positive integer"):
+    with pytest.raises(ValueError, match="threads must be an integer from 1 to 4096 or None"):
         model.fit(X, y, epochs=1, verbose=0, threads=threads)
     after = model.layers[0].get_state()
     assert all(np.array_equal(weights[k], after[k]) for k in weights)
