@@ -323,11 +323,12 @@ class Loop:
         Ctrl-C held back during a step is delivered after it."""
         model = self.model
         totals = {"loss": 0.0, "data_loss": 0.0, "correct": 0.0, "weight": 0.0}
+        dtype = model.input_dtype
         self.before_epoch(epoch)
         with model.lock:
             model.set_training(True)
         for step, rows in enumerate(batches(len(X), batch_size, order), start=1):
-            batch_x, batch_y = as_batch(X[rows], model.input_dtype), y[rows]
+            batch_x, batch_y = as_batch(X[rows], dtype), y[rows]
             batch_w = weights[rows] if weights is not None else None
             output, measured = self.step(
                 batch_x, batch_y, batch_w, parameters, epoch=epoch, step=step

@@ -96,17 +96,18 @@ class FlatBuffer:
         for parameter, view in zip(self.params, self.grad_views, strict=True):
             np.copyto(view, parameter.grad)
 
-    def finite_next(self) -> str | None:
+    def finite_next(self, squared: Sequence[str]) -> str | None:
         """What of the next step is not finite: ``"weights"`` (any NaN or infinity, or a norm
-        too large for the dtype: one dot product finds them), a state field's name (Adam's
-        ``"v"`` overflows when a gradient exceeds √(float32 max) ≈ 1.8e19, though the weights
-        stay finite), or None. A state row whose squared norm alone overflows is looked at
-        entry by entry: large state is no divergence, an infinite one is."""
+        too large for the dtype: one dot product finds them), one of the ``squared`` state
+        fields (Adam's ``"v"`` overflows when a gradient exceeds √(float32 max) ≈ 1.8e19,
+        though the weights stay finite; the other fields cannot without the weights), or
+        None. A state row whose squared norm alone overflows is looked at entry by entry:
+        large state is no divergence, an infinite one is."""
         if not math.isfinite(float(np.dot(self.values[1], self.values[1]))):
             return "weights"
         spare = 1 - self.current
-        for field, flat in self.state.items():
-            row = flat[spare]
+        for field in squared:
+            row = self.state[field][spare]
             if not math.isfinite(float(np.dot(row, row))) and not np.isfinite(row).all():
                 return field
         return None

@@ -63,6 +63,9 @@ class Optimizer(Registered):
 
     registry_kind: ClassVar[str] = "optimizer"
     state_type: ClassVar[Any]
+    #: The state fields that hold squared gradients (Adam's ``v``, the caches): they overflow
+    #: at a gradient of √(dtype max) while the weights stay finite, so each step checks them.
+    squared: ClassVar[tuple[str, ...]] = ()
     #: The update rule: a pure function of flat arrays (see ``update``).
     rule: ClassVar[Callable[..., None]]
 
@@ -173,7 +176,7 @@ class Optimizer(Registered):
                 tuple(buffer.state[f][spare] for f in self.fields),
                 buffer.work,
             )
-            bad = buffer.finite_next()
+            bad = buffer.finite_next(self.squared)
             if bad is not None:
                 where = ", ".join(f"{p.layer!r}.{p.name}" for p in buffer.params[:3])
                 what = (
@@ -322,6 +325,7 @@ class Adagrad(Optimizer):
     """Adagrad, the book's ``Optimizer_Adagrad``."""
 
     state_type = CacheState
+    squared = ("cache",)
     rule: ClassVar[Callable[..., None]] = staticmethod(adagrad_update)
 
     def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, epsilon: float = 1e-7):
@@ -336,6 +340,7 @@ class RMSprop(Optimizer):
     """RMSprop, the book's ``Optimizer_RMSprop``."""
 
     state_type = CacheState
+    squared = ("cache",)
     rule: ClassVar[Callable[..., None]] = staticmethod(rmsprop_update)
 
     def __init__(
@@ -360,6 +365,7 @@ class Adam(Optimizer):
     """Adam, the book's ``Optimizer_Adam``."""
 
     state_type = AdamState
+    squared = ("v",)
     rule: ClassVar[Callable[..., None]] = staticmethod(adam_update)
 
     def __init__(
