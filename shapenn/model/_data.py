@@ -1,5 +1,5 @@
 """The data a model is given, checked once at the public boundary (fit, evaluate, predict),
-and cast batch by batch in one place.
+cast batch by batch in one place, and how much a batch of it costs.
 
 What ``X`` must be comes from the first layer's signature: its input annotation (dims, and the
 dtype family: floats, or integer token ids) with the dims the model knows; what ``y`` must be
@@ -7,15 +7,62 @@ comes from the loss's own annotation (see `Loss.targets`). Here: the questions a
 data set that no layer sees — is it empty, real-valued, finite, does it fit the first layer.
 """
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from .._values import as_array, finite
-from ..shapes import ArgumentError, ArraySpec, Bindings, ShapeError, describe, shape_error
+from ..shapes import (
+    ArgumentError,
+    ArraySpec,
+    Bindings,
+    ShapeError,
+    describe,
+    output_dim,
+    shape_error,
+)
+from ._chain import Step
 
-__all__ = ["as_batch", "check_inputs"]
+__all__ = ["PREDICT_BATCH", "PREDICT_BYTES", "as_batch", "check_inputs", "default_batch", "work"]
+
+PREDICT_BATCH = 1024  # rows per batch when predict/evaluate are given no batch_size …
+PREDICT_BYTES = 64 * 2**20  # … unless their activations would take more than this
+
+
+def work(steps: Sequence[Step], batch: int) -> int:
+    """About how many multiply-adds a batch of ``batch`` samples takes through the built
+    ``steps``: each parameter is used once per output position — a Dense layer's once per
+    sample (and per sequence position), a convolution's once per pixel of its output — as far
+    as the built shapes tell. A position is an output axis that the layer's parameters do not
+    size."""
+    per_sample = 0
+    for step in steps:
+        params = sum(p.value.size for p in step.layer.parameters())
+        if not params or step.output is None:
+            continue
+        rank = len(step.output)
+        positions = math.prod(
+            size
+            for axis, size in enumerate(step.output[1:], start=1)
+            if isinstance(size, int) and output_dim(step.layer, axis, rank) is None
+        )
+        per_sample += params * positions
+    return batch * per_sample
+
+
+def default_batch(steps: Sequence[Step], dtype: np.dtype[Any]) -> int:
+    """The rows per batch of ``predict`` and ``evaluate`` when none is given: up to
+    PREDICT_BATCH, as many as keep a batch's activations within PREDICT_BYTES — every layer's
+    output counted twice, for scratch such as a convolution's unrolled patches."""
+    values = sum(
+        math.prod(size for size in step.output[1:] if isinstance(size, int))
+        for step in steps
+        if step.output is not None
+    )
+    return max(1, min(PREDICT_BATCH, PREDICT_BYTES // max(1, 2 * values * dtype.itemsize)))
 
 
 def as_batch(rows: Any, dtype: np.dtype[Any]) -> npt.NDArray[Any]:

@@ -8,7 +8,6 @@ gradient with the last layer. The training loop is `shapenn.model._fit`, the che
 `._data`, the printed table `._summary`.
 """
 
-import math
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,7 +31,6 @@ from ..shapes import (
     Size,
     bind,
     input_spec,
-    output_dim,
     public,
     signature,
 )
@@ -48,13 +46,11 @@ from ._chain import (
     kind,
     sample_shape,
 )
-from ._data import as_batch, check_inputs
+from ._data import as_batch, check_inputs, default_batch, work
 from ._fit import History, count, generator
 
 __all__ = ["Model"]
 
-PREDICT_BATCH = 1024  # rows per batch when predict/evaluate are given no batch_size …
-PREDICT_BYTES = 64 * 2**20  # … unless their activations would take more than this
 
 Shape = tuple[Size, ...]
 
@@ -223,35 +219,12 @@ class Model:
         return [layer for layer in self.layers if layer.parameters()]
 
     def _work(self, batch: int) -> int:
-        """About how many multiply-adds a batch of ``batch`` samples takes: each parameter is
-        used once per output position — a Dense layer's once per sample (and per sequence
-        position), a convolution's once per pixel of its output — as far as the built shapes
-        tell. A position is an output axis that the layer's parameters do not size."""
-        per_sample = 0
-        for step in self._steps:
-            params = sum(p.value.size for p in step.layer.parameters())
-            if not params or step.output is None:
-                continue
-            rank = len(step.output)
-            positions = math.prod(
-                size
-                for axis, size in enumerate(step.output[1:], start=1)
-                if isinstance(size, int) and output_dim(step.layer, axis, rank) is None
-            )
-            per_sample += params * positions
-        return batch * per_sample
+        """About how many multiply-adds a batch of ``batch`` samples takes (see `work`)."""
+        return work(self._steps, batch)
 
     def _batch(self) -> int:
-        """The rows per batch of ``predict`` and ``evaluate`` when none is given: up to
-        PREDICT_BATCH, as many as keep a batch's activations within PREDICT_BYTES — every
-        layer's output counted twice, for scratch such as a convolution's unrolled patches."""
-        values = sum(
-            math.prod(size for size in step.output[1:] if isinstance(size, int))
-            for step in self._steps
-            if step.output is not None
-        )
-        itemsize = self.dtype.itemsize
-        return max(1, min(PREDICT_BATCH, PREDICT_BYTES // max(1, 2 * values * itemsize)))
+        """The rows per batch of ``predict`` and ``evaluate`` when none is given."""
+        return default_batch(self._steps, self.dtype)
 
     def count_params(self) -> int:
         """The number of trainable values in all layers (and the layers they own)."""
