@@ -192,7 +192,8 @@ class Layer(Registered):
     def children(self) -> Iterator[tuple[str, "Layer"]]:
         """The layers this one owns directly, with their names: an attribute that is a
         Layer (``norm``), or each item of a list or tuple of Layers (``blocks.0``)."""
-        for name, value in vars(self).items():
+        # A snapshot: a training step in another thread may add a cache attribute meanwhile.
+        for name, value in list(vars(self).items()):
             if isinstance(value, Layer):
                 yield name, value
             elif isinstance(value, list | tuple) and value and isinstance(value[0], Layer):
