@@ -4,9 +4,17 @@ shapenn), which trains on GPUs and across machines.
 
 Each layer exports itself: ``Layer.export_onnx`` adds its ONNX nodes to an `OnnxGraph`,
 ``Layer.export_torch`` builds its ``torch.nn`` module. A layer that defines neither — a custom
-layer, say — can be given rules without editing it, with `register`. Exporting reads the
-shapes the model was built with, so the ONNX graph carries every tensor's shape, its batch
-axis a symbolic dim named ``batch`` as in the annotations.
+layer, say — can be given rules without editing it, with `register`. The ONNX graph carries
+every tensor's shape as the annotations give it, never as the data the model has seen does:
+its batch axis is a symbolic dim named ``batch``, a size the model leaves open (an image's
+height and width without ``input_shape``) a symbolic dim named after its annotation (``h``),
+and a size is fixed only where the model fixes it.
+
+Exporting refuses, with `ExportError` naming the layer, what would not run or would compute
+something else: a layer without a rule or whose rule breaks its contract, a parameter holding
+NaN or infinite values (as ``shapenn.save`` does), a float64 model holding an operator that
+onnxruntime runs in float32 only (Conv, AveragePool). ``to_onnx`` writes the ONNX operator
+sets ``MIN_OPSET`` to ``MAX_OPSET`` (17 to 28; 17 by default).
 
 ``onnx`` and ``torch`` are optional: ``pip install 'shapenn[onnx]'``, or PyTorch as its own
 site describes for your machine.
