@@ -10,7 +10,6 @@ only inside the call, and only for this process's BLAS, through threadpoolctl.
 """
 
 import importlib
-import numbers
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
+from ._args import as_integer, shown
 from .shapes import ArgumentError
 
 __all__ = ["PARALLEL_WORK", "blas_threads"]
@@ -47,15 +47,12 @@ def choose(threads: int | None, work: int) -> int | None:
     """The thread limit for ``work`` multiply-adds per step: ``threads`` if given, else 1 below
     PARALLEL_WORK and None (the library's own setting) above it."""
     if threads is not None:
-        if (
-            isinstance(threads, bool)
-            or not isinstance(threads, numbers.Integral)
-            or not 1 <= int(threads) <= MAX_THREADS
-        ):
+        number = as_integer(threads)
+        if number is None or not 1 <= number <= MAX_THREADS:
             raise ArgumentError(
-                f"threads must be an integer from 1 to {MAX_THREADS} or None, got {threads!r}"
+                f"threads must be an integer from 1 to {MAX_THREADS} or None, got {shown(threads)}"
             )
-        return int(threads)
+        return number
     return 1 if work < PARALLEL_WORK else None
 
 

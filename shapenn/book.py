@@ -27,14 +27,19 @@ and ``Model.save`` writes shapenn's checked file format instead of a pickle.
 
 import math
 import os
+import zipfile
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 from jaxtyping import Real, Shaped
 
-from ._args import positive
+from ._args import array as _array
+from ._args import optional_positive, positive
+from ._args import shown as _shown
+from ._files import as_path, open_regular
+from ._io import ModelFileError
 from ._io import load as _load
 from ._io import save as _save
 from ._losses import (
@@ -50,9 +55,10 @@ from .layers import Dense, Dropout, Layer, Linear, ReLU, Sigmoid, Softmax
 from .layers import _init as init
 from .layers._activations import softmax_backward
 from .model import Model as _Model
+from .model._chain import check_layers
 from .model._data import as_batch
 from .model._fit import Loop, Measured
-from .optim import SGD, Adagrad, Adam, RMSprop
+from .optim import SGD, Adagrad, Adam, Optimizer, RMSprop
 from .shapes import (
     ArgumentError,
     Array1D,
@@ -64,6 +70,7 @@ from .shapes import (
     Inputs,
     NotReadyError,
     Outputs,
+    PathError,
     ShapeError,
     Weights,
     shapechecked,
@@ -273,7 +280,10 @@ class Layer_Dropout(Dropout):
         keep = 1 - self.rate
         draws = np.random.binomial(1, keep, size=inputs.shape)  # noqa: NPY002 - the book's draw
         self.mask = np.asarray(draws / keep, dtype=inputs.dtype)
-        dropped: Floating[Batched, " batch *features"] = inputs * self.mask
+        # In the inputs' own dtype: NumPy computes a big-endian product in native order.
+        dropped: Floating[Batched, " batch *features"] = (inputs * self.mask).astype(
+            inputs.dtype, copy=False
+        )
         self.output = dropped
         return dropped
 
@@ -698,12 +708,36 @@ class Model:
         self._model: _Model | None = None
 
     def add(self, layer: Layer) -> None:
-        """Append a layer."""
+        """Append a layer.
+
+        Raises:
+            ArgumentError: ``layer`` is not a layer (a class, a string), or the very object
+                already added (each place needs its own instance).
+        """
+        check_layers([*self.layers, layer], "Model.add")
         self.layers.append(layer)
         self._model = None
 
     def set(self, *, loss: Any = None, optimizer: Any = None, accuracy: Any = None) -> None:
-        """Set the loss, optimizer and accuracy (any may be left as it is)."""
+        """Set the loss, optimizer and accuracy (any may be left as it is).
+
+        Raises:
+            ArgumentError: one of them is not the book's kind (a shapenn loss where the book's
+                ``Loss_*`` is needed, a class instead of an instance).
+        """
+        for name, value, kind, examples in (
+            ("loss", loss, _BookLoss, "Loss_CategoricalCrossentropy()"),
+            ("optimizer", optimizer, Optimizer, "Optimizer_Adam()"),
+            ("accuracy", accuracy, _BookAccuracy, "Accuracy_Categorical()"),
+        ):
+            if value is None or isinstance(value, kind):
+                continue
+            advice = (
+                f"pass an instance, {value.__name__}()"
+                if isinstance(value, type) and issubclass(value, kind)
+                else f"give one of the book's, such as {examples}"
+            )
+            raise ArgumentError(f"Model.set: {name} got {_shown(value)}: {advice}")
         self.loss = loss if loss is not None else self.loss
         self.optimizer = optimizer if optimizer is not None else self.optimizer
         self.accuracy = accuracy if accuracy is not None else self.accuracy
@@ -713,13 +747,42 @@ class Model:
         """Check the chain of layers and prepare training (the book's ``finalize``).
 
         Raises:
+            NotReadyError: the model has no layers yet.
+            ArgumentError: an item is not a layer, or one layer object is added twice.
             ShapeError: a layer does not take the previous layer's output.
         """
+        if not self.layers:
+            raise NotReadyError(
+                "Model.finalize: the model has no layers: add some first, "
+                "model.add(Layer_Dense(2, 64)) and so on"
+            )
+        check_layers(self.layers, "Model.finalize")
         self._model = _Model(self.layers, loss=self.loss, optimizer=self.optimizer)
         self.trainable_layers = self._model.trainable_layers
         self.output_layer_activation = self.layers[-1]
         if self.loss is not None:
             self.loss.remember_trainable_layers(self.trainable_layers)
+
+    def _ready(self, where: str, *, optimizer: bool) -> _Model:
+        """The finalized model, once it has what ``where`` needs: a loss, an accuracy, an
+        optimizer (for ``train``) and a last layer with the book's ``predictions``."""
+        model = self._built(where)
+        needs = [("loss", "loss=Loss_CategoricalCrossentropy()")]
+        needs += [("optimizer", "optimizer=Optimizer_Adam()")] if optimizer else []
+        needs += [("accuracy", "accuracy=Accuracy_Categorical()")]
+        for name, example in needs:
+            if getattr(self, name) is None:
+                raise NotReadyError(
+                    f"Model.{where}: the model has no {name}: call model.set({example}) and "
+                    "then model.finalize()"
+                )
+        if not callable(getattr(self.output_layer_activation, "predictions", None)):
+            raise NotReadyError(
+                f"Model.{where}: the last layer, {self.output_layer_activation!r}, has no "
+                "`predictions` for the accuracy: end the model with one of the book's "
+                "activations (Activation_Softmax, Activation_Sigmoid, Activation_Linear)"
+            )
+        return model
 
     def _built(self, where: str) -> _Model:
         if self._model is None or self._model.layers != self.layers:
@@ -752,12 +815,17 @@ class Model:
 
         It runs shapenn's training loop (the one ``shapenn.Model.fit`` runs) with the book's
         measuring and printing."""
-        model = self._built("train")
+        model = self._ready("train", optimizer=True)
+        epochs = positive("Model.train", "epochs", epochs)
+        batch_size = optional_positive("Model.train", "batch_size", batch_size)
+        print_every = positive("Model.train", "print_every", print_every)
+        X, y = _arrays("Model.train", X, y)
         X, y = model._checked(X, y, "train")
         if validation_data is not None:  # refused now, not after an epoch of training
             if not (isinstance(validation_data, tuple) and len(validation_data) == 2):
                 raise ArgumentError("Model.train: validation_data must be a tuple (X_val, y_val)")
-            model._checked(*validation_data, "train")
+            X_val, y_val = _arrays("Model.train", *validation_data, names=("X_val", "y_val"))
+            validation_data = model._checked(X_val, y_val, "train")
         self.accuracy.init(y)
         steps = 1 if batch_size is None else max(1, math.ceil(len(X) / batch_size))
         _BookLoop(self, model, steps, print_every, validation_data, batch_size).run(
@@ -766,7 +834,9 @@ class Model:
 
     def evaluate(self, X_val: Any, y_val: Any, *, batch_size: int | None = None) -> None:
         """Print the loss and accuracy on (X_val, y_val), as the book's ``evaluate``."""
-        model = self._built("evaluate")
+        model = self._ready("evaluate", optimizer=False)
+        batch_size = optional_positive("Model.evaluate", "batch_size", batch_size)
+        X_val, y_val = _arrays("Model.evaluate", X_val, y_val, names=("X_val", "y_val"))
         X_val, y_val = model._checked(X_val, y_val, "evaluate")
         self.accuracy.init(y_val)
         self.loss.new_pass()
@@ -781,23 +851,52 @@ class Model:
 
     def predict(self, X: Any, *, batch_size: int | None = None) -> Any:
         """The model's outputs for X, ``batch_size`` rows at a time."""
-        return self._built("predict").predict(X, batch_size=batch_size)
+        model = self._built("predict")
+        return model.predict(_array("Model.predict", "X", X), batch_size=batch_size)
 
     # --- parameters and files ---------------------------------------------------------------
 
     def get_parameters(self) -> list[tuple[Any, Any]]:
         """``(weights, biases)`` of each trainable layer."""
+        for layer in self.trainable_layers:
+            if not callable(getattr(layer, "get_parameters", None)):
+                raise ArgumentError(
+                    f"Model.get_parameters: {layer!r} has no get_parameters (the book's "
+                    "Layer_Dense has): read its arrays directly, or use shapenn.save"
+                )
         return [layer.get_parameters() for layer in self.trainable_layers]
 
     def set_parameters(self, parameters: list[tuple[Any, Any]]) -> None:
         """Give each trainable layer its ``(weights, biases)``."""
+        if isinstance(parameters, str | bytes) or not isinstance(parameters, list | tuple):
+            raise ArgumentError(
+                "Model.set_parameters: parameters must be a list of (weights, biases) pairs, "
+                f"one per trainable layer (what get_parameters returns), got {_shown(parameters)}"
+            )
         if len(parameters) != len(self.trainable_layers):
             raise ArgumentError(
                 f"Model.set_parameters: {len(parameters)} parameter sets for "
                 f"{len(self.trainable_layers)} trainable layers"
+                + ("" if self.trainable_layers else ": call model.finalize() first")
             )
+        for index, pair in enumerate(parameters):
+            if (
+                isinstance(pair, str | bytes)
+                or not isinstance(pair, list | tuple)
+                or len(pair) != 2
+            ):
+                raise ArgumentError(
+                    f"Model.set_parameters: parameters[{index}] must be a pair (weights, "
+                    f"biases), got {_shown(pair)}"
+                )
         for (weights, biases), layer in zip(parameters, self.trainable_layers, strict=True):
-            layer.set_parameters(weights, biases)
+            setter = getattr(layer, "set_parameters", None)
+            if setter is None:
+                raise ArgumentError(
+                    f"Model.set_parameters: {layer!r} has no set_parameters (the book's "
+                    "Layer_Dense has): set its arrays directly"
+                )
+            setter(weights, biases)
 
     def save_parameters(self, path: str | os.PathLike[str]) -> None:
         """Write the parameters to ``path`` as a NumPy ``.npz`` (the book pickles them)."""
@@ -811,12 +910,22 @@ class Model:
         write_atomically(path, lambda handle: np.savez(handle, **arrays))
 
     def load_parameters(self, path: str | os.PathLike[str]) -> None:
-        """Read parameters written by ``save_parameters`` into the trainable layers."""
-        with np.load(Path(path), allow_pickle=False) as stored:
-            count = len(stored.files) // 2
-            self.set_parameters(
-                [(stored[f"{i}.weights"], stored[f"{i}.biases"]) for i in range(count)]
-            )
+        """Read parameters written by ``save_parameters`` into the trainable layers.
+
+        Raises:
+            PathError: the file is missing or cannot be read.
+            ModelFileError: it is not a parameters file: a whole model (read it with
+                ``Model.load``), the book's pickle (never unpickled here), or other bytes.
+            ArgumentError, ShapeError: its arrays do not fit this model's layers.
+        """
+        source = as_path(path, "read")
+
+        def fail(reason: str) -> Exception:
+            return PathError(f"Model.load_parameters: cannot read {str(source)!r}: {reason}")
+
+        with open_regular(source, "a parameters file", fail) as handle:
+            parameters = _read_parameters(handle, str(source), self.trainable_layers)
+        self.set_parameters(parameters)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the whole model with ``shapenn.save`` (a checked file, not a pickle)."""
@@ -834,6 +943,7 @@ class Model:
     def load(path: str | os.PathLike[str]) -> "Model":
         """A model written by ``save``, finalized and ready to evaluate and predict."""
         loaded = _load(path)
+        _check_book_model(loaded, path)
         book = Model()
         for layer in loaded.layers:
             book.add(layer)
@@ -850,6 +960,100 @@ class Model:
 
     def _repr_html_(self) -> str:
         return _Model(self.layers)._repr_html_() if self.layers else "Model([])"
+
+
+def _arrays(
+    where: str, X: Any, y: Any, names: tuple[str, str] = ("X", "y")
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """Data as arrays, nested lists whose rows differ in length refused in shapenn's words."""
+    return _array(where, names[0], X), _array(where, names[1], y)
+
+
+# What a ``.params`` file begins with: a NumPy archive (what save_parameters writes), a pickle
+# (what the book's save_parameters writes: protocol 2 and later open with 0x80).
+_ZIP, _PICKLE = b"PK\x03\x04", b"\x80"
+
+
+#: Bytes an array's .npy header may take beside its values (NumPy pads it to 64 bytes and up).
+_NPY_HEADER = 1 << 16
+
+
+def _read_parameters(handle: Any, path: str, layers: list[Layer]) -> list[tuple[Any, Any]]:
+    """The ``(weights, biases)`` pairs of a file written by ``save_parameters``, for
+    ``layers``: an archive of another number of pairs, or whose arrays are larger than the
+    layers' own, is refused before any array is read (a hostile file cannot make it allocate
+    more than the model holds)."""
+
+    def fail(reason: str) -> ModelFileError:
+        return ModelFileError(f"Model.load_parameters: {path!r} {reason}")
+
+    start = handle.read(4)
+    handle.seek(0)
+    if start.startswith(_PICKLE):
+        raise fail(
+            "is a pickle (what the book's save_parameters writes): shapenn never unpickles a "
+            "file, since unpickling can run any code it holds. If you wrote it and trust it: "
+            "model.set_parameters(pickle.load(open(path, 'rb'))); then save_parameters writes "
+            "it as a NumPy archive"
+        )
+    if not start.startswith(_ZIP):
+        raise fail("is not a parameters file (a NumPy .npz archive written by save_parameters)")
+    try:
+        with np.load(handle, allow_pickle=False) as stored:
+            names = set(stored.files)
+            if "__shapenn__" in names:
+                raise fail(
+                    "is a whole model (written by Model.save or shapenn.save), not parameters: "
+                    "read it with Model.load(path) or shapenn.load(path)"
+                )
+            count = len(names) // 2
+            expected = {f"{i}.{kind}" for i in range(count) for kind in ("weights", "biases")}
+            if names != expected:
+                shown_names = ", ".join(sorted(names)[:6]) or "nothing"
+                raise fail(
+                    f"holds {shown_names}, not the pairs 0.weights, 0.biases, 1.weights, ... "
+                    "that save_parameters writes"
+                )
+            if count != len(layers):
+                raise fail(
+                    f"holds {count} parameter sets, and this model has {len(layers)} trainable "
+                    "layers" + ("" if layers else ": call model.finalize() first")
+                )
+            for index, layer in enumerate(layers):
+                for kind in ("weights", "biases"):
+                    own = getattr(layer, kind, None)
+                    size = stored.zip.getinfo(f"{index}.{kind}.npy").file_size
+                    if isinstance(own, np.ndarray) and size > own.nbytes + _NPY_HEADER:
+                        raise fail(
+                            f"holds {index}.{kind} of {size:,} bytes, more than the "
+                            f"{own.nbytes:,} of {layer!r}'s {kind}: it is another model's"
+                        )
+            return [(stored[f"{i}.weights"], stored[f"{i}.biases"]) for i in range(count)]
+    except ModelFileError:
+        raise
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as err:
+        raise fail(f"is damaged or not written by save_parameters ({err})") from None
+
+
+def _check_book_model(loaded: _Model, path: Any) -> None:
+    """Refuse a model file the book's Model cannot use: one written by ``shapenn.save`` with
+    shapenn's own loss or last layer (which have no ``calculate_accumulated`` or
+    ``predictions``), rather than by the book Model's ``save``."""
+    missing = []
+    if loaded.loss is not None and not isinstance(loaded.loss, _BookLoss):
+        missing.append(f"its loss {loaded.loss!r} is not one of the book's Loss_* classes")
+    if loaded.layers and not callable(getattr(loaded.layers[-1], "predictions", None)):
+        missing.append(f"its last layer {loaded.layers[-1]!r} is not one of the book's activations")
+    plain = [layer for layer in loaded.trainable_layers if not hasattr(layer, "get_parameters")]
+    if plain:
+        missing.append(f"its layer {plain[0]!r} is not the book's Layer_Dense")
+    if missing:
+        raise ModelFileError(
+            f"Model.load: {str(path)!r} holds a shapenn model, not one of the book's: "
+            + "; ".join(missing)
+            + ". Read it with shapenn.load(path) (a shapenn.Model, with fit, evaluate and "
+            "predict), or build the book's Model and save that"
+        )
 
 
 def _batches(X: Any, y: Any, batch_size: int | None) -> Iterable[tuple[Any, Any]]:

@@ -7,13 +7,15 @@ annotation of ``Conv2D.forward``: the checks, build-time inference, ``summary()`
 "how the sizes got there" lines of an error all read it from there.
 """
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from .._args import positive
+from .._args import as_integer, fits_memory, positive, within_memory
+from .._args import shown as _shown
 from ..shapes import ArgumentError, Array1D, Array2D, Array4D, Dim, Floating, shapechecked
 from . import _init as init_
 from ._init import torch_dtype as _torch_dtype
@@ -152,31 +154,32 @@ def _padding(
     value: int | Sequence[int] | str, kernel: tuple[int, int], stride: tuple[int, int]
 ) -> Padding:
     """((top, bottom), (left, right)) for ``padding`` as Conv2D takes it."""
-    if value == "valid":
-        return (0, 0), (0, 0)
-    if value == "same":
-        if stride != (1, 1):
-            raise ArgumentError(
-                f"Conv2D: padding='same' needs stride 1, got stride {stride}: with a larger "
-                "stride the output cannot have the input's size; give padding as numbers"
+    if isinstance(value, str):  # first: an array compared with a string is no bool
+        if value == "valid":
+            return (0, 0), (0, 0)
+        if value == "same":
+            if stride != (1, 1):
+                raise ArgumentError(
+                    f"Conv2D: padding='same' needs stride 1, got stride {stride}: with a larger "
+                    "stride the output cannot have the input's size; give padding as numbers"
+                )
+            # Odd kernels pad evenly; even ones put the extra row and column after (PyTorch).
+            return (
+                ((kernel[0] - 1) // 2, kernel[0] // 2),
+                ((kernel[1] - 1) // 2, kernel[1] // 2),
             )
-        # Odd kernels pad evenly; even ones put the extra row and column after (as PyTorch).
-        return (
-            ((kernel[0] - 1) // 2, kernel[0] // 2),
-            ((kernel[1] - 1) // 2, kernel[1] // 2),
-        )
-    if isinstance(value, str):
         raise ArgumentError(
             f"Conv2D: padding must be an int, a pair, 'same' or 'valid', got {value!r}"
         )
-    pair = value if isinstance(value, Sequence) else (value, value)
-    if len(pair) != 2 or any(
-        isinstance(p, bool) or not isinstance(p, int | np.integer) or p < 0 for p in pair
-    ):
+    given = list(value) if isinstance(value, Sequence) else [value, value]
+    sizes = [as_integer(p) for p in given]
+    if len(sizes) != 2 or any(p is None or p < 0 for p in sizes):
         raise ArgumentError(
-            f"Conv2D: padding must be an int >= 0, a pair of them, 'same' or 'valid', got {value!r}"
+            "Conv2D: padding must be an int >= 0, a pair of them, 'same' or 'valid', got "
+            f"{_shown(value)}"
         )
-    return (int(pair[0]), int(pair[0])), (int(pair[1]), int(pair[1]))
+    top, left = (int(p or 0) for p in sizes)
+    return (top, top), (left, left)
 
 
 class Conv2D(Regularized):
@@ -258,8 +261,28 @@ class Conv2D(Regularized):
         self._set_regularizers(
             weight_regularizer_l1, weight_regularizer_l2, bias_regularizer_l1, bias_regularizer_l2
         )
-        float_dtype = init_.float_dtype(dtype)
+        float_dtype = init_.float_dtype(dtype, "Conv2D")
         shape = (kernels, channels, *self.kernel_size)
+        kh, kw = self.kernel_size
+        fits_memory(
+            "Conv2D",
+            f"in_channels={_shown(channels)}, out_channels={_shown(kernels)} and kernel_size="
+            f"{_shown(kh if kh == kw else self.kernel_size)} make weights of shape",
+            shape,
+            float_dtype,
+        )
+        # The smallest input the layer takes, padded: one sample, each side at least a kernel.
+        smallest = (
+            channels,
+            max(self.kernel_size[0], self.pad_h + 1),
+            max(self.kernel_size[1], self.pad_w + 1),
+        )
+        fits_memory(
+            "Conv2D",
+            f"padding={_shown(padding)} pads each sample to at least",
+            smallest,
+            float_dtype,
+        )
         area = self.kernel_size[0] * self.kernel_size[1]
         self.weights = self._initial_weights(
             init, weight_scale, shape, (channels * area, kernels * area), seed, float_dtype
@@ -345,6 +368,7 @@ class Conv2D(Regularized):
         Shape: inputs (batch, in_channels, h, w) → (batch, out_channels,
         (h+pad_h-kh)//stride_h+1, (w+pad_w-kw)//stride_w+1)
         """
+        self._fits(inputs)
         output, cols = conv2d_forward(
             inputs, self.weights, self.biases, self.stride, self.spatial_padding
         )
@@ -352,6 +376,28 @@ class Conv2D(Regularized):
         self.cols = cols
         self.output = output
         return output
+
+    def _fits(self, inputs: Any) -> None:
+        """Refuse, before allocating them, a padded batch or an im2col matrix (one row per
+        kernel weight, one column per output position) larger than the machine's memory."""
+        batch, channels, height, width = (int(size) for size in inputs.shape)
+        kh, kw = self.kernel_size
+        padded = (batch, channels, height + self.pad_h, width + self.pad_w)
+        oh = (padded[2] - kh) // self.stride_h + 1
+        ow = (padded[3] - kw) // self.stride_w + 1
+        if oh <= 0 or ow <= 0:
+            return  # no window fits: the shape check says so, allocating nothing
+        itemsize = inputs.dtype.itemsize
+        values = math.prod(padded) + channels * kh * kw * batch * oh * ow
+        values += batch * self.out_channels * oh * ow
+        within_memory(
+            f"{self!r}.forward",
+            f"a batch of shape {tuple(inputs.shape)} padded to {padded}, unrolled (im2col) into "
+            f"a ({channels * kh * kw}, {batch * oh * ow}) matrix and convolved into "
+            f"{(batch, self.out_channels, oh, ow)} in {inputs.dtype}",
+            values * itemsize,
+            fix="give fewer samples at once (a smaller batch_size)",
+        )
 
     def backward(
         self,

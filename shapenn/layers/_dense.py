@@ -6,7 +6,8 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from .._args import positive
+from .._args import array as _array
+from .._args import fits_memory, positive, shown
 from ..shapes import ArgumentError, Array2D, ArrayND, Batched, Floating, ShapeError, shapechecked
 from . import _init as init_
 from ._init import torch_dtype as _torch_dtype
@@ -164,7 +165,13 @@ class Dense(Regularized):
         self._set_regularizers(
             weight_regularizer_l1, weight_regularizer_l2, bias_regularizer_l1, bias_regularizer_l2
         )
-        float_dtype = init_.float_dtype(dtype)
+        float_dtype = init_.float_dtype(dtype, "Dense")
+        fits_memory(
+            "Dense",
+            f"n_inputs={shown(sizes[0])} and n_neurons={shown(sizes[1])} make weights of shape",
+            sizes,
+            float_dtype,
+        )
         self.weights = self._initial_weights(init, weight_scale, sizes, sizes, seed, float_dtype)
         self.biases = init_.zeros((1, sizes[1]), float_dtype)
         # Gradients start at zero even when built to be loaded: they are read before backward.
@@ -196,7 +203,9 @@ class Dense(Regularized):
         """
         raw = _real("weights", weights)
         own = raw.dtype if isinstance(weights, np.ndarray) and raw.dtype.kind == "f" else None
-        float_dtype = init_.float_dtype(dtype if dtype is not None else own or np.float32)
+        float_dtype = init_.float_dtype(
+            dtype if dtype is not None else own or np.float32, f"{cls.__name__}.from_arrays"
+        )
         w = _cast("weights", raw, float_dtype)
         if w.ndim == 1:  # the book's single neuron: one weight per input
             w = w.reshape(-1, 1)
@@ -299,7 +308,7 @@ class Dense(Regularized):
 def _real(name: str, values: npt.ArrayLike) -> npt.NDArray[Any]:
     """``values`` as a real-valued array: complex numbers would lose their imaginary part,
     booleans and strings are not weights."""
-    array = np.asarray(values)
+    array = _array("Dense.from_arrays", name, values)
     if array.dtype.kind not in "iuf":
         raise ArgumentError(
             f"Dense.from_arrays: `{name}` must hold real numbers, got dtype {array.dtype}"

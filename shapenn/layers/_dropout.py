@@ -4,8 +4,9 @@ from typing import Any
 
 import numpy as np
 
+from .._args import generator, real
 from .._registry import JSONValue
-from ..shapes import ArgumentError, ArrayND, Batched, Floating, shapechecked
+from ..shapes import ArrayND, Batched, Floating, shapechecked
 from ._activations import identity_backward, identity_forward
 from ._layer import Layer
 
@@ -24,9 +25,14 @@ def dropout_forward(
         inputs: any shape → (outputs, mask): the same shape each.
     """
     keep = 1.0 - rate
-    draws = rng.random(inputs.shape, dtype=inputs.dtype)
-    mask: Floating[ArrayND, "*shape"] = (draws < keep) / np.asarray(keep, inputs.dtype)
-    return inputs * mask, mask
+    # Drawn in the native byte order (NumPy draws no other), returned in the inputs' own.
+    native = inputs.dtype.newbyteorder("=")
+    draws = rng.random(inputs.shape, dtype=native)
+    mask: Floating[ArrayND, "*shape"] = ((draws < keep) / np.asarray(keep, native)).astype(
+        inputs.dtype, copy=False
+    )
+    outputs: Floating[ArrayND, "*shape"] = (inputs * mask).astype(inputs.dtype, copy=False)
+    return outputs, mask
 
 
 @shapechecked(anchors=("mask",))
@@ -38,7 +44,8 @@ def dropout_backward(
     Shape:
         dvalues, mask: one shape → the same shape.
     """
-    dinputs: Floating[ArrayND, "*shape"] = dvalues * mask
+    # In the gradient's own dtype: NumPy computes a big-endian product in native order.
+    dinputs: Floating[ArrayND, "*shape"] = (dvalues * mask).astype(dvalues.dtype, copy=False)
     return dinputs
 
 
@@ -54,10 +61,10 @@ class Dropout(Layer):
     """
 
     def __init__(self, rate: float, *, seed: int | np.random.Generator | None = None) -> None:
-        if not (isinstance(rate, int | float | np.floating) and 0.0 <= rate < 1.0):
-            raise ArgumentError(f"Dropout: rate must be in [0, 1), got {rate!r}")
-        self.rate: float = float(rate)
-        self.rng: np.random.Generator = np.random.default_rng(seed)
+        self.rate: float = real(
+            type(self).__name__, "rate", rate, low=0.0, high=1.0, high_open=True
+        )
+        self.rng: np.random.Generator = generator(type(self).__name__, seed)
         self.mask: Floating[ArrayND, " batch *features"] | None = None
 
     def __repr__(self) -> str:

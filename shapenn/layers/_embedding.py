@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 from jaxtyping import Integer
 
-from .._args import positive
+from .._args import fits_memory, generator, positive
 from ..shapes import Array2D, ArrayND, Floating, LabelError, shapechecked
 from . import _init as init
 from ._init import torch_dtype as _torch_dtype
@@ -111,8 +111,15 @@ class Embedding(Layer):
         dtype: npt.DTypeLike = np.float32,
     ) -> None:
         shape = (positive("Embedding", "vocab_size", vocab_size), positive("Embedding", "dim", dim))
-        float_dtype = init.float_dtype(dtype)
-        self.weights = init.normal(shape, 1.0, np.random.default_rng(seed), float_dtype)
+        float_dtype = init.float_dtype(dtype, "Embedding")
+        rng = generator("Embedding", seed)
+        fits_memory(
+            "Embedding",
+            f"vocab_size={shape[0]} and dim={shape[1]} make weights",
+            shape,
+            float_dtype,
+        )
+        self.weights = init.normal(shape, 1.0, rng, float_dtype)
         self.dweights: Floating[Array2D, "vocab dim"] = init.zeros(shape, float_dtype)
 
     @property

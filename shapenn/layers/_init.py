@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._args import fits_memory, shown
 from ..shapes import ArgumentError, Bound, ShapeError, argument_error, bind, describe, spec_of
 
 #: A function that draws initial weights: ``init(shape, rng, dtype) → array``.
@@ -62,9 +63,34 @@ def normal(
     shape: Sequence[int], scale: float, rng: np.random.Generator, dtype: np.dtype[Any]
 ) -> np.ndarray[Any, np.dtype[Any]]:
     """``scale · N(0, 1)`` in ``dtype``, drawn in float64 (the book's draws) and cast once."""
+    _affordable(shape, dtype)
     if _SKIP.get():
         return np.empty(shape, dtype=dtype)
-    return (scale * rng.standard_normal(shape)).astype(dtype)
+    return _drawn(shape, dtype, lambda n: scale * rng.standard_normal(n))
+
+
+#: Values drawn at a time: the float64 draws of a large layer are never all held at once.
+DRAW_CHUNK = 1 << 20
+
+
+def _drawn(
+    shape: Sequence[int], dtype: np.dtype[Any], draw: Callable[[int], Any]
+) -> np.ndarray[Any, np.dtype[Any]]:
+    """An array of ``shape`` in ``dtype`` filled, in C order, with ``draw(n)``'s float64
+    values, ``DRAW_CHUNK`` at a time: the same values as one draw of the whole (a Generator's
+    stream does not depend on how it is split), cast once, without a float64 copy of the
+    whole array beside it."""
+    result = np.empty(shape, dtype=dtype)
+    flat = result.reshape(-1)
+    for start in range(0, flat.size, DRAW_CHUNK):
+        flat[start : start + DRAW_CHUNK] = draw(min(DRAW_CHUNK, flat.size - start))
+    return result
+
+
+def _affordable(shape: Sequence[int], dtype: np.dtype[Any]) -> None:
+    """Refuse an array larger than the machine's memory before allocating it. The layers
+    check their own arguments first, with their names; this is the last word for the rest."""
+    fits_memory("a layer", "its sizes make an array of shape", shape, dtype)
 
 
 def check_init(owner: str, init: object) -> "str | Initializer":
@@ -97,6 +123,7 @@ def draw(
     A function's result must be an array of ``dtype`` that fits ``hint``, the weights'
     annotation, with the dims ``shape`` gives them: else a ShapeError at ``where``.
     """
+    _affordable(shape, dtype)
     if _SKIP.get():
         return np.empty(shape, dtype=dtype)
     fan_in, fan_out = fans
@@ -111,7 +138,7 @@ def draw(
     if init == "glorot_normal":
         return normal(shape, math.sqrt(2.0 / (fan_in + fan_out)), rng, dtype)
     limit = math.sqrt(6.0 / (fan_in if init == "he_uniform" else fan_in + fan_out))
-    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+    return _drawn(shape, dtype, lambda n: rng.uniform(-limit, limit, size=n))
 
 
 def _check_drawn(
@@ -140,6 +167,7 @@ def _check_drawn(
 
 def zeros(shape: Sequence[int], dtype: np.dtype[Any]) -> np.ndarray[Any, np.dtype[Any]]:
     """Zeros in ``dtype`` (uninitialized inside ``uninitialized()``)."""
+    _affordable(shape, dtype)
     if _SKIP.get():
         return np.empty(shape, dtype=dtype)
     return np.zeros(shape, dtype=dtype)
@@ -147,17 +175,31 @@ def zeros(shape: Sequence[int], dtype: np.dtype[Any]) -> np.ndarray[Any, np.dtyp
 
 def ones(shape: Sequence[int], dtype: np.dtype[Any]) -> np.ndarray[Any, np.dtype[Any]]:
     """Ones in ``dtype`` (uninitialized inside ``uninitialized()``)."""
+    _affordable(shape, dtype)
     if _SKIP.get():
         return np.empty(shape, dtype=dtype)
     return np.ones(shape, dtype=dtype)
 
 
-def float_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
-    """``dtype`` resolved, if it is one a layer computes in: float32 or float64."""
-    resolved = np.dtype(dtype)
-    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ArgumentError(f"dtype must be float32 or float64, got {resolved}")
-    return resolved
+def float_dtype(dtype: npt.DTypeLike, owner: str = "") -> np.dtype[Any]:
+    """``dtype`` resolved, if it is one a layer computes in: float32 or float64 (as a NumPy
+    type, a dtype or a name); an ArgumentError naming ``owner`` and the two otherwise."""
+    allowed = (np.dtype(np.float32), np.dtype(np.float64))
+    resolved = None
+    # None is refused, not read as NumPy reads it (float64): a layer's default is float32.
+    if dtype is not None and not isinstance(dtype, bool | np.ndarray):
+        try:
+            resolved = np.dtype(dtype)
+        except (TypeError, ValueError, KeyError, SyntaxError, OverflowError):
+            resolved = None
+    if resolved is not None and resolved in allowed:
+        return resolved
+    got = str(resolved) if resolved is not None else shown(dtype)
+    prefix = f"{owner}: " if owner else ""
+    raise ArgumentError(
+        f"{prefix}dtype must be float32 or float64, got {got} (give np.float32, np.float64 or "
+        "their names)"
+    )
 
 
 def torch_dtype(torch: Any, layer: Any) -> Any:

@@ -249,6 +249,23 @@ class Layer(Registered):
                     found.append(f"{path}.{name}" if path else name)
         return found
 
+    def unset_state(self) -> list[tuple[str, str]]:
+        """The parameters and buffers this layer (or one it owns) declares but does not hold
+        as an array (never set, or set to something else), as (dotted name, ``"parameter"``
+        or ``"buffer"``): training and saving would fail on them far from the cause."""
+        found = []
+        for path, layer in self.named_layers():
+            spec = signature(type(layer))
+            for declared in spec.state:
+                try:
+                    value = getattr(layer, declared.name)
+                except AttributeError:  # NotReadyError included: read before it is set
+                    value = None
+                if not isinstance(value, np.ndarray):
+                    kind = "parameter" if declared in spec.params else "buffer"
+                    found.append((f"{path}.{declared.name}" if path else declared.name, kind))
+        return found
+
     def regularization_loss(self) -> float:
         """The penalty this layer adds to the loss: by default, that of the layers it owns."""
         return sum((child.regularization_loss() for _, child in self.children()), 0.0)

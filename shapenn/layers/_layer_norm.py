@@ -103,7 +103,7 @@ class LayerNorm(Layer):
     ) -> None:
         size = positive("LayerNorm", "features", features)
         self.eps: float = nonnegative("LayerNorm", "eps", eps)
-        float_dtype = init.float_dtype(dtype)
+        float_dtype = init.float_dtype(dtype, "LayerNorm")
         self.gamma = init.ones((size,), float_dtype)
         self.beta = init.zeros((size,), float_dtype)
         self.dgamma: Floating[Array1D, " features"] = init.zeros((size,), float_dtype)

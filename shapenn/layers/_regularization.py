@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._args import nonnegative
+from .._args import generator, nonnegative
 from ..shapes import ArgumentError, Floating, shapechecked, signature
 from . import _init as init
 from ._layer import Layer
@@ -73,7 +73,7 @@ class Regularized(Layer):
                 f"{owner}: give init= or weight_scale=, not both (weight_scale={weight_scale!r} "
                 "draws weight_scale · N(0, 1))"
             )
-        rng = np.random.default_rng(seed)
+        rng = generator(owner, seed)
         self.weight_scale: float | None = None
         self.init: str | None = None
         if weight_scale is not None:

@@ -169,27 +169,41 @@ def kind(value: object) -> str:
     return f"a {type(value).__name__}" + (f" ({shown})" if len(shown) <= 40 else "")
 
 
-def check_layers(layers: Sequence[Any]) -> None:
-    """Every item a layer instance, each used once, each taking one input."""
-    seen: dict[int, int] = {}
+def check_layers(layers: Sequence[Any], owner: str = "Model") -> None:
+    """Every item a layer instance, each used once (at one place of the chain and of the
+    layers it owns), each holding the arrays it declares, each taking one input; an
+    ArgumentError from ``owner`` naming ``layers[i]`` and the fix otherwise."""
+    seen: dict[int, str] = {}  # each layer object: where it was first found
     for index, layer in enumerate(layers):
         if not isinstance(layer, Layer):
             advice = ""
             if isinstance(layer, type) and issubclass(layer, Layer):
                 advice = f": pass an instance, {layer.__name__}(...)"
-            raise ArgumentError(f"Model: layers[{index}] is {kind(layer)}, not a layer{advice}")
-        for _, owned in layer.named_layers():
-            first = seen.setdefault(id(owned), index)
-            if first != index:
+            raise ArgumentError(f"{owner}: layers[{index}] is {kind(layer)}, not a layer{advice}")
+        for path, owned in layer.named_layers(f"layers[{index}]"):
+            first = seen.setdefault(id(owned), path)
+            if first != path:
+                # One object at two places keeps one set of inputs and gradients: the second
+                # forward overwrites what the first backward needs, and its parameters would
+                # be stepped twice.
                 raise ArgumentError(
-                    f"Model: layers[{first}] and layers[{index}] are the same {owned!r} object; "
-                    "a layer keeps its own inputs and gradients, so each place needs its own "
-                    f"instance: write {type(owned).__name__}(...) twice"
+                    f"{owner}: {first} and {path} are the same {owned!r} object; a layer keeps "
+                    "its own inputs and gradients, so each place needs its own instance: "
+                    f"write {type(owned).__name__}(...) twice"
                 )
+        unset = layer.unset_state()
+        if unset:  # caught here, not as an AttributeError in the first step of fit
+            name, what = unset[0]
+            attribute = name.rsplit(".", 1)[-1]
+            raise ArgumentError(
+                f"{owner}: layers[{index}] {layer!r} declares the {what} `{name}` (an array "
+                f"annotation of its class) but never sets it: assign `self.{attribute} = "
+                "np.zeros(...)` (or its first value) in __init__, or remove the annotation"
+            )
         required = [d.name for d in signature(type(layer)).inputs if not d.optional]
         if len(required) > 1:
             raise ArgumentError(
-                f"Model: layers[{index}] {layer!r} takes {len(required)} inputs "
+                f"{owner}: layers[{index}] {layer!r} takes {len(required)} inputs "
                 f"({', '.join(required)}), and a Model passes each layer one: wrap it in a "
                 "layer of your own that owns its parts and takes one input"
             )

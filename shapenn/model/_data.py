@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .. import _args
 from .._values import as_array, finite
 from ..shapes import (
     ArgumentError,
@@ -90,7 +91,7 @@ def check_inputs(
         ShapeError: wrong rank, size or dtype, a masked array. ArgumentError: empty, NaN, inf,
         or values that overflow ``dtype``.
     """
-    array = as_array(X)
+    array = as_array(_args.array(where, "X", X))
     if isinstance(array, np.ma.MaskedArray):
         raise ShapeError.create(
             where,

@@ -7,7 +7,6 @@ is one loop to get right.
 """
 
 import math
-import numbers
 import os
 import signal
 import threading
@@ -19,6 +18,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from .. import _args
 from .._progress import Progress
 from ..layers import Layer
 from ..optim import DivergenceError
@@ -132,43 +132,26 @@ class History:
 def count(where: str, name: str, value: object, *, optional: bool) -> int | None:
     """``value`` as a plain int if it is an integer >= 1 (a NumPy integer is the int it holds,
     never wrapped), or None when ``optional``; a clear error otherwise."""
-    if value is None and optional:
-        return None
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 1:
-        return int(value)
-    also = " or None" if optional else ""
-    raise ArgumentError(f"{where}: {name} must be a positive integer{also}, got {value!r}")
+    if optional:
+        return _args.optional_positive(where, name, value)
+    return _args.positive(where, name, value)
 
 
 def options(verbose: object, callback: object) -> int:
     """``verbose`` as 0, 1 or 2, after checking ``callback`` is a function or None."""
-    if callback is not None and not callable(callback):
-        raise ArgumentError(
-            f"Model.fit: callback must be a function (epoch, figures) or None, got {callback!r}"
-        )
-    if (
-        isinstance(verbose, numbers.Integral)
-        and not isinstance(verbose, bool)
-        and int(verbose) in (0, 1, 2)
-    ):
-        return int(verbose)
+    _args.function("Model.fit", "callback", callback, takes="(epoch, figures)")
+    level = _args.as_integer(verbose)
+    if level is not None and level in (0, 1, 2):
+        return level
     raise ArgumentError(
         f"Model.fit: verbose must be 0 (silent), 1 (a progress bar) or 2 (a line per epoch), "
-        f"got {verbose!r}"
+        f"got {_args.shown(verbose)}"
     )
 
 
 def generator(seed: object) -> np.random.Generator:
     """The shuffling generator for ``seed``: None, an int >= 0 or a numpy Generator."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or (
-        isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and int(seed) >= 0
-    ):
-        return np.random.default_rng(None if seed is None else int(seed))
-    raise ArgumentError(
-        f"Model.fit: seed must be an integer >= 0, a numpy Generator or None, got {seed!r}"
-    )
+    return _args.generator("Model.fit", seed)
 
 
 @contextmanager

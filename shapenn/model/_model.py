@@ -132,8 +132,8 @@ class Model:
         self.layers.append(layer)
         try:
             self.build()
-        except ShapeError:
-            self.layers.pop()  # a rejected layer is not kept
+        except (ShapeError, ArgumentError):
+            self.layers.pop()  # a rejected layer (a shape that does not fit, one used twice)
             raise
         return self
 
@@ -236,6 +236,7 @@ class Model:
 
         Printed with ``print_fn`` (None to only return it).
         """
+        print_fn = _summary.printer(print_fn)
         table = _summary.text(self)
         if print_fn is not None:
             print_fn(table)

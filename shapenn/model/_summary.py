@@ -3,9 +3,10 @@
 state."""
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from .._args import function
 from ..layers import Layer
 from ..shapes import Size, format_shape
 
@@ -23,7 +24,7 @@ class Model(Protocol):
     def count_params(self) -> int: ...
 
 
-__all__ = ["html_table", "rows", "text"]
+__all__ = ["html_table", "printer", "rows", "text"]
 
 _HEADER = ("#", "layer", "output shape", "params")
 
@@ -38,6 +39,13 @@ def rows(model: "Model") -> list[tuple[str, str, str, str]]:
         shown = format_shape(shape) if shape is not None else "(depends on the input)"
         found.append((str(index), repr(layer), shown, f"{params:,}"))
     return found
+
+
+def printer(print_fn: object) -> Callable[..., Any] | None:
+    """``print_fn`` if it is a function to print the summary with (``print``, a logger's
+    ``info``) or None (only return it); an ArgumentError naming it otherwise, before the
+    summary is computed."""
+    return function("Model.summary", "print_fn", print_fn, takes="of one str (print, logger.info)")
 
 
 def _notes(model: "Model") -> list[str]:
