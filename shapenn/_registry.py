@@ -59,6 +59,27 @@ def jsonable(value: Any, *, owner: str, name: str) -> JSONValue:
     )
 
 
+#: The methods each kind computes with, which its base leaves to subclasses (they raise
+#: NotImplementedError there): a class that inherits one of them unchanged is abstract.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "layer": ("forward",),
+    "loss": ("forward",),
+    "metric": ("calculate",),
+}
+
+
+def _abstract(cls: type["Registered"]) -> bool:
+    """Whether ``cls`` cannot be used as it is: abstract by ``abc``, or lacking a method of
+    `REQUIRED` that only the base of its kind defines."""
+    if inspect.isabstract(cls):
+        return True
+    kind_base = next(c for c in cls.__mro__ if "registry_kind" in vars(c))
+    return any(
+        getattr(cls, name, None) is getattr(kind_base, name, None)
+        for name in REQUIRED.get(cls.registry_kind, ())
+    )
+
+
 class Registered:
     """A class whose subclasses are registered under ``kind`` and rebuilt from their config.
 
@@ -71,10 +92,17 @@ class Registered:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # The base of a kind (the class that sets registry_kind) and private helpers are not
-        # things a model holds.
+        # The base of a kind (the class that sets registry_kind), private helpers and abstract
+        # helpers (a class that still lacks a method its kind computes with, such as
+        # Regularized, the base of Dense and Conv2D) are not things a model holds: a file
+        # naming one would load into an object that fails at its first use.
         base = "registry_kind" in vars(cls)
-        if cls.registry_kind and not base and not cls.__name__.startswith("_"):
+        if (
+            cls.registry_kind
+            and not base
+            and not cls.__name__.startswith("_")
+            and not _abstract(cls)
+        ):
             _TABLES.setdefault(cls.registry_kind, {})[registered_name(cls)] = cls
 
     def get_config(self) -> dict[str, JSONValue]:

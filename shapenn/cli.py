@@ -11,11 +11,12 @@ import io
 import itertools
 import math
 import os
+import stat
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +35,7 @@ from ._metrics import (
     TopKAccuracy,
 )
 from ._progress import Progress
+from ._threads import MAX_THREADS
 from .layers import Conv2D, Dense, Flatten, Layer, Linear, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh
 from .model import History, Model
 from .optim import SGD, Adagrad, Adam, DivergenceError, Optimizer, RMSprop
@@ -87,6 +89,20 @@ def _positive(kind: type[int] | type[float]) -> Any:
         return value
 
     return parse
+
+
+def _threads(text: str) -> int:
+    """A ``--threads`` count: an integer from 1 to MAX_THREADS, as ``fit(threads=...)`` takes."""
+    shown = text if len(text) <= 20 else f"{text[:12]}… ({len(text)} characters)"
+    try:
+        value = int(text)
+    except ValueError:  # not a number, or more digits than Python converts
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 1 to {MAX_THREADS}, got {shown!r}"
+        ) from None
+    if not 1 <= value <= MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_THREADS}, got {shown}")
+    return value
 
 
 #: The metrics ``train --metrics`` takes by name; ``top<k>`` is top-k accuracy (``top3``).
@@ -184,7 +200,7 @@ def _parser() -> _Parser:
     train.add_argument("--quiet", action="store_true", help="no progress, only the result")
     train.add_argument(
         "--threads",
-        type=_positive(int),
+        type=_threads,
         default=None,
         help="BLAS threads (default: one for small models and batches, more for large)",
     )
@@ -592,12 +608,61 @@ def _as_samples(model: Model, rows: npt.NDArray[Any], source: str, what: str) ->
     return rows
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (through links too), or would once written."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):  # one does not exist (yet): compare where they lead
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _not_an_input(output: Path, inputs: list[Path]) -> None:
+    """Refuse an ``--output`` that is one of ``inputs``: writing it would destroy the input.
+
+    Raises:
+        CommandError: naming the file and what it is.
+    """
+    for source in inputs:
+        if str(source) != STDIO and _same_file(output, source):
+            what = "the model" if source is inputs[0] else "the input"
+            raise CommandError(
+                f"--output {output} is {what} ({source}): writing the predictions would "
+                "replace it; give another file"
+            )
+
+
+def _not_a_stream(output: Path) -> None:
+    """Refuse an ``--output`` that is a pipe or a terminal (/dev/stdout): predictions are
+    written to a file, whole, and ``-`` is how to name standard output.
+
+    Raises:
+        CommandError: naming the file and what it is.
+    """
+    try:
+        mode = os.stat(output).st_mode
+    except (OSError, ValueError):
+        return  # a missing file is created; other problems are check_writable's to word
+    kind = {
+        stat.S_IFIFO: "a named pipe (FIFO)",
+        stat.S_IFCHR: "a character device",
+        stat.S_IFSOCK: "a socket",
+        stat.S_IFBLK: "a block device",
+    }.get(stat.S_IFMT(mode))
+    if kind is not None:
+        raise CommandError(
+            f"--output {output} is {kind}: predictions are written to a file, whole; "
+            "give - to write them to standard output"
+        )
+
+
 def _predict(args: argparse.Namespace) -> None:
     output: Path | None = args.output  # None for standard output
     if output is not None and str(output) == STDIO:
         output = None
     if output is not None:
+        _not_a_stream(output)
         check_writable(output)  # before standard input is read
+        _not_an_input(output, [args.model, args.input])
     model = load(args.model)
     table, note = _read_rows(args.input)
     rows = _as_samples(model, table, _name(args.input), "columns")
@@ -608,14 +673,20 @@ def _predict(args: argparse.Namespace) -> None:
     if model.loss is not None and model.loss.labels:
         labels = outputs.argmax(axis=1).reshape(-1, 1).astype(outputs.dtype)
         outputs, columns = np.hstack([labels, outputs]), ["class", *columns]
-    handle = sys.stdout if output is None else output.open("w")
-    try:
-        np.savetxt(
-            handle, outputs, delimiter=",", header=",".join(columns), comments="", fmt="%.6g"
-        )
-    finally:
-        if output is not None:
-            handle.close()
+    csv: dict[str, Any] = {"delimiter": ",", "header": ",".join(columns), "comments": ""}
+    if output is None:
+        np.savetxt(sys.stdout, outputs, fmt="%.6g", **csv)
+        return
+
+    def write(handle: BinaryIO) -> None:
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        np.savetxt(text, outputs, fmt="%.6g", **csv)
+        text.flush()
+        text.detach()  # the handle is write_atomically's to close
+
+    # Written whole to a temporary file, then renamed: a full disk or an interrupt leaves the
+    # previous predictions as they were, not half a table.
+    write_atomically(output, write)
 
 
 def _summary(args: argparse.Namespace) -> None:
