@@ -8,6 +8,7 @@ got and how to fix it.
 from . import callbacks as callbacks
 from . import datasets as datasets
 from . import shapes as shapes
+from ._generate import generate as generate
 from ._io import ModelFileError as ModelFileError
 from ._io import load as load
 from ._io import save as save
@@ -26,6 +27,8 @@ from ._metrics import Precision as Precision
 from ._metrics import Recall as Recall
 from ._metrics import RegressionAccuracy as RegressionAccuracy
 from ._metrics import TopKAccuracy as TopKAccuracy
+from .layers import GRU as GRU
+from .layers import LSTM as LSTM
 from .layers import AvgPool2D as AvgPool2D
 from .layers import BatchNorm1D as BatchNorm1D
 from .layers import BatchNorm2D as BatchNorm2D
@@ -70,6 +73,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "F1",
+    "GRU",
+    "LSTM",
     "SGD",
     "Accuracy",
     "Adagrad",
@@ -124,6 +129,7 @@ __all__ = [
     "checks",
     "checks_enabled",
     "datasets",
+    "generate",
     "gradcheck",
     "load",
     "save",

@@ -1,5 +1,6 @@
 """Datasets: nnfs's spiral, vertical and sine data, scikit-learn's digits, iris and breast
-cancer, 5000 MNIST digits, and a seeded train/validation split.
+cancer, 5000 MNIST digits, the standard library's English text for character models (`text`,
+`CharTokenizer`, `windows`, `baselines`), and a seeded train/validation split.
 
 nnfs draws from NumPy's *global* random state. These wrappers seed it for the one call and then
 restore it, so the caller's random state is exactly as it was. scikit-learn's datasets ship
@@ -24,6 +25,10 @@ from typing import Any, Literal, overload
 import numpy as np
 from jaxtyping import Float, Integer
 
+from ._text import CharTokenizer as CharTokenizer
+from ._text import baselines as baselines
+from ._text import text as text
+from ._text import windows as windows
 from .shapes import (
     ArgumentError,
     Array1D,
@@ -35,7 +40,9 @@ from .shapes import (
 
 __all__ = [
     "IMAGES",
+    "CharTokenizer",
     "DatasetFileError",
+    "baselines",
     "breast_cancer",
     "digits",
     "iris",
@@ -44,8 +51,10 @@ __all__ = [
     "names",
     "sine",
     "spiral",
+    "text",
     "train_validation_split",
     "vertical",
+    "windows",
 ]
 
 

@@ -18,8 +18,12 @@ from ._layer import Parameter as Parameter
 from ._layer_norm import LayerNorm as LayerNorm
 from ._pooling import AvgPool2D as AvgPool2D
 from ._pooling import MaxPool2D as MaxPool2D
+from ._recurrent import GRU as GRU
+from ._recurrent import LSTM as LSTM
 
 __all__ = [
+    "GRU",
+    "LSTM",
     "AvgPool2D",
     "BatchNorm1D",
     "BatchNorm2D",

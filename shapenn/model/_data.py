@@ -27,10 +27,30 @@ from ..shapes import (
 )
 from ._chain import Step
 
-__all__ = ["PREDICT_BATCH", "PREDICT_BYTES", "as_batch", "check_inputs", "default_batch", "work"]
+__all__ = [
+    "PREDICT_BATCH",
+    "PREDICT_BYTES",
+    "as_batch",
+    "check_inputs",
+    "default_batch",
+    "layer_hint",
+    "work",
+]
 
 PREDICT_BATCH = 1024  # rows per batch when predict/evaluate are given no batch_size …
 PREDICT_BYTES = 64 * 2**20  # … unless their activations would take more than this
+
+
+def layer_hint(error: ShapeError, layer: object, X: object) -> ShapeError:
+    """``error`` (X does not fit the first layer) with the first layer's own fix for its input,
+    when it has one (its ``input_hint``: a recurrent layer's "add a time axis") and the shape
+    check gave none."""
+    better = getattr(layer, "input_hint", None)
+    shape = getattr(X, "shape", None)
+    hint = better(tuple(shape), "X") if callable(better) and shape is not None else None
+    if error.hint is None and isinstance(hint, str):
+        return error.with_hint(hint).with_traceback(None)
+    return error.with_traceback(None)
 
 
 def work(steps: Sequence[Step], batch: int) -> int:

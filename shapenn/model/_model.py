@@ -46,7 +46,7 @@ from ._chain import (
     kind,
     sample_shape,
 )
-from ._data import as_batch, check_inputs, default_batch, work
+from ._data import as_batch, check_inputs, default_batch, layer_hint, work
 from ._fit import History, count, generator
 
 __all__ = ["Model"]
@@ -340,7 +340,10 @@ class Model:
 
     def _inputs(self, X: npt.ArrayLike, where: str) -> npt.NDArray[Any]:
         spec, bindings = self._input_check()
-        array = check_inputs(X, spec, bindings, where=f"Model.{where}", dtype=self.input_dtype)
+        try:
+            array = check_inputs(X, spec, bindings, where=f"Model.{where}", dtype=self.input_dtype)
+        except ShapeError as error:
+            raise layer_hint(error, self.layers[0] if self.layers else None, X) from None
         if self.input_shape is None:
             # The data tells what the layers could not (an image's height, a sequence's
             # length): validate the chain for it before the first batch runs.
