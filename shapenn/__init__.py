@@ -27,6 +27,7 @@ from ._metrics import Precision as Precision
 from ._metrics import Recall as Recall
 from ._metrics import RegressionAccuracy as RegressionAccuracy
 from ._metrics import TopKAccuracy as TopKAccuracy
+from .layers import GELU as GELU
 from .layers import GRU as GRU
 from .layers import LSTM as LSTM
 from .layers import AvgPool2D as AvgPool2D
@@ -41,11 +42,14 @@ from .layers import Layer as Layer
 from .layers import LayerNorm as LayerNorm
 from .layers import Linear as Linear
 from .layers import MaxPool2D as MaxPool2D
+from .layers import MultiHeadAttention as MultiHeadAttention
 from .layers import Parameter as Parameter
+from .layers import PositionalEmbedding as PositionalEmbedding
 from .layers import ReLU as ReLU
 from .layers import Sigmoid as Sigmoid
 from .layers import Softmax as Softmax
 from .layers import Tanh as Tanh
+from .layers import TransformerBlock as TransformerBlock
 from .model import History as History
 from .model import Model as Model
 from .optim import SGD as SGD
@@ -73,6 +77,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "F1",
+    "GELU",
     "GRU",
     "LSTM",
     "SGD",
@@ -109,10 +114,12 @@ __all__ = [
     "MissingDependencyError",
     "Model",
     "ModelFileError",
+    "MultiHeadAttention",
     "NotReadyError",
     "Optimizer",
     "Parameter",
     "PathError",
+    "PositionalEmbedding",
     "Precision",
     "RMSprop",
     "ReLU",
@@ -125,6 +132,7 @@ __all__ = [
     "SoftmaxCategoricalCrossentropy",
     "Tanh",
     "TopKAccuracy",
+    "TransformerBlock",
     "callbacks",
     "checks",
     "checks_enabled",

@@ -5,6 +5,7 @@ from ._activations import ReLU as ReLU
 from ._activations import Sigmoid as Sigmoid
 from ._activations import Softmax as Softmax
 from ._activations import Tanh as Tanh
+from ._attention import MultiHeadAttention as MultiHeadAttention
 from ._batch_norm import BatchNorm1D as BatchNorm1D
 from ._batch_norm import BatchNorm2D as BatchNorm2D
 from ._conv import Conv2D as Conv2D
@@ -12,16 +13,20 @@ from ._dense import Dense as Dense
 from ._dropout import Dropout as Dropout
 from ._embedding import Embedding as Embedding
 from ._flatten import Flatten as Flatten
+from ._gelu import GELU as GELU
 from ._layer import BufferRef as BufferRef
 from ._layer import Layer as Layer
 from ._layer import Parameter as Parameter
 from ._layer_norm import LayerNorm as LayerNorm
 from ._pooling import AvgPool2D as AvgPool2D
 from ._pooling import MaxPool2D as MaxPool2D
+from ._positional import PositionalEmbedding as PositionalEmbedding
 from ._recurrent import GRU as GRU
 from ._recurrent import LSTM as LSTM
+from ._transformer import TransformerBlock as TransformerBlock
 
 __all__ = [
+    "GELU",
     "GRU",
     "LSTM",
     "AvgPool2D",
@@ -37,9 +42,12 @@ __all__ = [
     "LayerNorm",
     "Linear",
     "MaxPool2D",
+    "MultiHeadAttention",
     "Parameter",
+    "PositionalEmbedding",
     "ReLU",
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "TransformerBlock",
 ]

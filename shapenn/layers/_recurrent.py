@@ -316,6 +316,11 @@ class _Recurrent(Layer):
     weights_ih: Any
     biases_ih: Any
     biases_hh: Any
+    # Their gradients, set by backward (not declared state: nothing saves them).
+    dweights_ih: npt.NDArray[Any]
+    dweights_hh: npt.NDArray[Any]
+    dbiases_ih: npt.NDArray[Any]
+    dbiases_hh: npt.NDArray[Any]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)  # the engine checks the methods: forward is wrapped

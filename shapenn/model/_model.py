@@ -118,7 +118,7 @@ class Model:
         self.stop_training = False
         #: Held by each training step and by ``predict`` and ``evaluate``: calls on one model
         #: from several threads take turns, a step at a time (see ``fit``).
-        self.lock = threading.RLock()
+        self.lock: threading.RLock = threading.RLock()
         if self.layers:
             self.build()
 

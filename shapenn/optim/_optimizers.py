@@ -325,7 +325,7 @@ class Adagrad(Optimizer):
     """Adagrad, the book's ``Optimizer_Adagrad``."""
 
     state_type = CacheState
-    squared = ("cache",)
+    squared: ClassVar[tuple[str, ...]] = ("cache",)
     rule: ClassVar[Callable[..., None]] = staticmethod(adagrad_update)
 
     def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, epsilon: float = 1e-7):
@@ -340,7 +340,7 @@ class RMSprop(Optimizer):
     """RMSprop, the book's ``Optimizer_RMSprop``."""
 
     state_type = CacheState
-    squared = ("cache",)
+    squared: ClassVar[tuple[str, ...]] = ("cache",)
     rule: ClassVar[Callable[..., None]] = staticmethod(rmsprop_update)
 
     def __init__(
@@ -365,7 +365,7 @@ class Adam(Optimizer):
     """Adam, the book's ``Optimizer_Adam``."""
 
     state_type = AdamState
-    squared = ("v",)
+    squared: ClassVar[tuple[str, ...]] = ("v",)
     rule: ClassVar[Callable[..., None]] = staticmethod(adam_update)
 
     def __init__(

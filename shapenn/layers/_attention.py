@@ -1,0 +1,516 @@
+"""Multi-head self-attention over sequences ``(batch, seq, d_model)``.
+
+Each position's features are projected to a query, a key and a value (one fused matrix,
+``inputs @ in_weights + in_biases``, in the Dense convention); each is split into ``heads``
+heads of ``d_head = d_model / heads`` features, the reshape (batch, seq, heads, d_head) and the
+transpose to (batch, heads, seq, d_head); each head attends with
+``softmax(q · kᵀ / √d_head) · v``; the heads are transposed back and merged, and projected by
+``out_weights`` and ``out_biases``.
+
+**Masks.** A key may be hidden from a query: by ``mask`` (batch, seq), False for a padding
+key, and with ``causal`` for every key after the query. A hidden key's score is −∞ before the
+softmax, so its weight is exactly 0 (never a small number: a later position changes nothing
+of an earlier one's output). A query that sees no key at all (every key of its sequence
+masked) attends to nothing: its weights are all 0 and its output row is 0, never NaN.
+"""
+
+import functools
+import importlib
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from jaxtyping import Bool
+
+from .._args import fits_memory, generator, positive, shown
+from ..shapes import (
+    ArgumentError,
+    Array2D,
+    Array3D,
+    Array4D,
+    Array5D,
+    Dim,
+    Floating,
+    shapechecked,
+)
+from . import _init as init_
+from ._dense import dense_backward, dense_forward
+from ._init import torch_dtype as _torch_dtype
+from ._layer import Layer
+
+__all__ = [
+    "MultiHeadAttention",
+    "attention_backward",
+    "attention_forward",
+    "check_heads",
+    "flag",
+]
+
+QKV = 3  # the parts of the fused input projection: queries, keys, values
+
+
+def flag(owner: str, name: str, value: object) -> bool:
+    """``value`` if it is True or False (NumPy's too); an ArgumentError naming it otherwise
+    (a 1 or a "yes" is not a switch)."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise ArgumentError(f"{owner}: {name} must be True or False, got {shown(value)}")
+
+
+def check_heads(owner: str, d_model: int, heads: int) -> int:
+    """``d_model / heads``, the features of each head; an ArgumentError naming both numbers
+    when ``heads`` does not divide ``d_model``."""
+    if d_model % heads == 0:
+        return d_model // heads
+    # The heads that would fit, when there are few enough to list.
+    divisors = [n for n in range(1, d_model + 1) if d_model % n == 0] if d_model <= 4096 else []
+    fits = f": for d_model={d_model}, heads may be {_listed(divisors)}" if divisors else ""
+    raise ArgumentError(
+        f"{owner}: d_model ({d_model}) must be divisible by heads ({heads}), each head taking "
+        f"d_model / heads features{fits}; or make d_model a multiple of {heads}"
+    )
+
+
+def _listed(numbers: list[int]) -> str:
+    words = [str(n) for n in numbers]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def check_scores_fit(owner: str, shape: tuple[int, ...], heads: int, dtype: Any) -> None:
+    """Refuse, before anything is allocated, inputs whose attention scores (batch, heads, seq,
+    seq) would not fit in the machine's memory."""
+    batch, seq = int(shape[0]), int(shape[1])
+    fits_memory(
+        owner,
+        f"inputs of shape {tuple(int(s) for s in shape)} with {heads} heads make attention "
+        "scores of shape",
+        (batch, heads, seq, seq),
+        dtype,
+        fix="attend over shorter sequences, or fewer at a time (a smaller batch_size)",
+    )
+
+
+def _split_heads(projected: Any, parts: int, heads: int) -> Any:
+    """(batch, seq, parts · d_model) → (parts, batch, heads, seq, d_head): each part's features
+    split into heads, (batch, seq, heads, d_head), then transposed to (batch, heads, seq,
+    d_head), contiguous for the products that follow."""
+    batch, seq, width = projected.shape
+    split = projected.reshape(batch, seq, parts, heads, width // (parts * heads))
+    return np.ascontiguousarray(split.transpose(2, 0, 3, 1, 4))
+
+
+def _merge_heads(values: Any) -> Any:
+    """(parts, batch, heads, seq, d_head) → (batch, seq, parts · heads · d_head): the inverse of
+    `_split_heads`, (batch, heads, seq, d_head) transposed back to (batch, seq, heads, d_head)
+    and the heads' features laid side by side."""
+    parts, batch, heads, seq, d_head = values.shape
+    return values.transpose(1, 3, 0, 2, 4).reshape(batch, seq, parts * heads * d_head)
+
+
+def _allowed(mask: Any, causal: bool, seq: int) -> Any:
+    """Which keys each query may see, (batch or 1, 1, seq, seq), or None for all of them."""
+    allowed = np.tri(seq, dtype=bool)[None, None] if causal else None
+    if mask is not None:
+        keys = mask[:, None, None, :]
+        allowed = keys if allowed is None else allowed & keys
+    return allowed
+
+
+@shapechecked(anchors=("in_weights", "in_biases", "out_weights", "out_biases"))
+def attention_forward(
+    inputs: Floating[Array3D, "batch seq d_model"],
+    in_weights: Floating[Array2D, "d_model 3*d_model"],
+    in_biases: Floating[Array2D, "1 3*d_model"],
+    out_weights: Floating[Array2D, "d_model d_model"],
+    out_biases: Floating[Array2D, "1 d_model"],
+    heads: int,
+    causal: bool = False,
+    mask: Bool[Array2D, "batch seq"] | None = None,
+) -> tuple[
+    Floating[Array3D, "batch seq d_model"],
+    Floating[Array5D, "3 batch heads seq d_head"],
+    Floating[Array4D, "batch heads seq seq"],
+    Floating[Array3D, "batch seq d_model"],
+]:
+    """Multi-head self-attention: ``softmax(q · kᵀ / √d_head) · v`` for each head, the heads
+    merged and projected.
+
+    ``mask`` is True where a key may be attended to (False for padding); ``causal`` hides each
+    query's later keys. A hidden key gets weight exactly 0; a query that sees no key gets
+    weights of 0 and an output row of 0.
+
+    Returns the outputs and what the backward pass reuses: the queries, keys and values
+    split into heads, the attention weights, and the merged context (the output
+    projection's input).
+
+    Shape:
+        inputs: (batch, seq, d_model); in_weights: (d_model, 3·d_model); in_biases: (1,
+        3·d_model); out_weights: (d_model, d_model); out_biases: (1, d_model); mask: (batch,
+        seq) booleans or None → (outputs: (batch, seq, d_model), qkv: (3, batch, heads, seq,
+        d_head), weights: (batch, heads, seq, seq), context: (batch, seq, d_model)).
+
+    Raises:
+        ArgumentError: ``heads`` does not divide d_model, or the scores (batch, heads, seq,
+            seq) would not fit in memory.
+    """
+    dtype = inputs.dtype
+    _, seq, d_model = inputs.shape
+    d_head = check_heads("attention_forward", d_model, heads)
+    check_scores_fit("attention_forward", inputs.shape, heads, dtype)
+    qkv: Floating[Array5D, "3 batch heads seq d_head"] = _split_heads(
+        dense_forward(inputs, in_weights, in_biases), QKV, heads
+    )
+    queries, keys, values = qkv
+    scores = queries @ keys.swapaxes(-1, -2)
+    scores *= dtype.type(1 / math.sqrt(d_head))
+    allowed = _allowed(mask, causal, seq)
+    if allowed is not None:
+        np.copyto(scores, dtype.type(-np.inf), where=~allowed)
+    peaks = scores.max(axis=-1, keepdims=True)
+    if allowed is not None:
+        peaks[np.isneginf(peaks)] = 0  # a query that sees no key: its row stays -inf, exp 0
+    scores -= peaks
+    # As the Softmax layer does: no weight below ~1e-38 (a subnormal, whose arithmetic is slow);
+    # hidden keys stay at -inf, so their weight is exactly 0.
+    floor = dtype.type(math.log(float(np.finfo(dtype).tiny) * seq) + 0.5)
+    np.maximum(scores, floor, out=scores, where=True if allowed is None else allowed)
+    np.exp(scores, out=scores)
+    totals = scores.sum(axis=-1, keepdims=True)
+    alive = None
+    if allowed is not None:
+        seen = totals[:, 0, :, 0] > 0  # (batch, seq): each query saw at least one key
+        if not seen.all():
+            alive = seen
+            totals[totals == 0] = 1
+    scores /= totals
+    weights: Floating[Array4D, "batch heads seq seq"] = scores
+    context: Floating[Array3D, "batch seq d_model"] = _merge_heads((weights @ values)[None])
+    outputs: Floating[Array3D, "batch seq d_model"] = dense_forward(
+        context, out_weights, out_biases
+    )
+    if alive is not None:
+        outputs *= alive[:, :, None]  # the output projection's bias too: nothing was seen
+    return outputs, qkv, weights, context
+
+
+@shapechecked(anchors=("inputs", "in_weights", "out_weights", "qkv", "weights", "context"))
+def attention_backward(
+    dvalues: Floating[Array3D, "batch seq d_model"],
+    inputs: Floating[Array3D, "batch seq d_model"],
+    in_weights: Floating[Array2D, "d_model 3*d_model"],
+    out_weights: Floating[Array2D, "d_model d_model"],
+    qkv: Floating[Array5D, "3 batch heads seq d_head"],
+    weights: Floating[Array4D, "batch heads seq seq"],
+    context: Floating[Array3D, "batch seq d_model"],
+) -> tuple[
+    Floating[Array3D, "batch seq d_model"],
+    Floating[Array2D, "d_model 3*d_model"],
+    Floating[Array2D, "1 3*d_model"],
+    Floating[Array2D, "d_model d_model"],
+    Floating[Array2D, "1 d_model"],
+]:
+    """Gradients of `attention_forward` given the gradient of its outputs.
+
+    Through the output projection (a Dense), the merge of the heads, ``context = w · v``
+    (``dw = dcontext · vᵀ``, ``dv = wᵀ · dcontext``), the softmax (``ds = w ⊙ (dw − Σ dw ⊙
+    w)``, 0 where a key was hidden), the scores ``q · kᵀ / √d_head`` and the input
+    projection. A query that saw no key passes no gradient.
+
+    Shape:
+        dvalues, inputs: (batch, seq, d_model); in_weights: (d_model, 3·d_model);
+        out_weights: (d_model, d_model); qkv: (3, batch, heads, seq, d_head); weights:
+        (batch, heads, seq, seq); context: (batch, seq, d_model) → (dinputs: (batch, seq,
+        d_model), din_weights: (d_model, 3·d_model), din_biases: (1, 3·d_model),
+        dout_weights: (d_model, d_model), dout_biases: (1, d_model)).
+    """
+    dtype = dvalues.dtype
+    d_head = qkv.shape[-1]
+    seen = weights[:, 0].sum(axis=-1) > 0  # (batch, seq); every row sums to 1 or to 0
+    if not seen.all():
+        dvalues = dvalues * seen[:, :, None]
+    dcontext, dout_weights, dout_biases = dense_backward(dvalues, context, out_weights)
+    queries, keys, values = qkv
+    dheads = _split_heads(dcontext, 1, qkv.shape[2])[0]  # (batch, heads, seq, d_head)
+    dweights = dheads @ values.swapaxes(-1, -2)
+    dqkv = np.empty_like(qkv)
+    np.matmul(weights.swapaxes(-1, -2), dheads, out=dqkv[2])
+    # The softmax's Jacobian, row by row: w ⊙ (dw − Σ dw ⊙ w).
+    dweights -= (dweights * weights).sum(axis=-1, keepdims=True)
+    dweights *= weights
+    dweights *= dtype.type(1 / math.sqrt(d_head))
+    np.matmul(dweights, keys, out=dqkv[0])
+    np.matmul(dweights.swapaxes(-1, -2), queries, out=dqkv[1])
+    dinputs, din_weights, din_biases = dense_backward(_merge_heads(dqkv), inputs, in_weights)
+    return dinputs, din_weights, din_biases, dout_weights, dout_biases
+
+
+@functools.cache
+def _torch_self_attention(torch: Any) -> Any:
+    """A torch module class: ``nn.MultiheadAttention`` as a module of one input, ``x ↦
+    attention(x, x, x)``, causal if asked (so it fits in an ``nn.Sequential``)."""
+
+    class TorchAttention(torch.nn.Module):  # type: ignore[misc]
+        """Attention of (batch, seq, d_model) to itself by ``attention`` (batch_first); with
+        ``causal``, each position attends to itself and the positions before it."""
+
+        def __init__(self, attention: Any, causal: bool) -> None:
+            super().__init__()
+            self.attention = attention
+            self.causal = causal
+
+        def forward(self, inputs: Any) -> Any:
+            mask = None
+            if self.causal:
+                size = inputs.shape[1]
+                ones = torch.ones(size, size, dtype=torch.bool, device=inputs.device)
+                mask = torch.triu(ones, diagonal=1)  # True: not allowed to attend
+            output, _ = self.attention(inputs, inputs, inputs, attn_mask=mask, need_weights=False)
+            return output
+
+    # Named as the module's own attribute (see __getattr__), so that pickle finds it.
+    TorchAttention.__qualname__ = "TorchAttention"
+    return TorchAttention
+
+
+def __getattr__(name: str) -> Any:
+    """``TorchAttention``, the torch module class MultiHeadAttention exports to, built on first use
+    (importing shapenn never imports torch): how ``torch.load`` finds it in a model saved with
+    ``torch.save``."""
+    if name == "TorchAttention":
+        return _torch_self_attention(importlib.import_module("torch"))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class MultiHeadAttention(Layer):
+    """Multi-head self-attention over sequences (PyTorch's ``nn.MultiheadAttention`` with
+    ``batch_first=True``, query, key and value all the input).
+
+    Args:
+        d_model: the features of each position (``d_model``).
+        heads: the number of heads (``heads``); it must divide ``d_model``, each head taking
+            ``d_head = d_model / heads`` features.
+        causal: hide from each position the positions after it (a language model's mask).
+        seed: seed or ``numpy.random.Generator`` for the initial weights.
+        dtype: float32 (default) or float64.
+
+    Attributes:
+        in_weights: (d_model, 3·d_model), the query, key and value projections side by side,
+            in the Dense convention ``inputs @ in_weights`` (PyTorch's ``in_proj_weight`` is
+            its transpose); Glorot-uniform as PyTorch's. in_biases: (1, 3·d_model), zeros.
+        out_weights: (d_model, d_model), the output projection (``out_proj.weight`` is its
+            transpose), Glorot-uniform; out_biases: (1, d_model), zeros.
+
+    Shape:
+        forward: inputs (batch, seq, d_model) and an optional mask (batch, seq) of booleans,
+        True where a key may be attended to (False for padding) → (batch, seq, d_model).
+        backward: dvalues (batch, seq, d_model) → (batch, seq, d_model), and the gradients of
+        all four parameters.
+
+    A query whose keys are all masked gets an output row of 0 (never NaN). The attention
+    weights of the last forward are kept as ``attention_weights`` (batch, heads, seq, seq).
+    A forward whose scores (batch, heads, seq, seq) would need more memory than the machine
+    has is refused before anything is allocated.
+
+    Export: to ONNX as MatMul, Reshape, Transpose, Softmax (and, causal, a Where over a
+    Range of the positions), opset 17; to PyTorch as ``nn.MultiheadAttention`` wrapped as a
+    module of one input. Both compute the forward without ``mask`` (a model passes each layer
+    one input): padding masks are for calls of ``forward`` of your own.
+
+    Example::
+
+        >>> layer = MultiHeadAttention(12, 4, seed=0)
+        >>> layer.forward(np.zeros((3, 5, 12), np.float32)).shape
+        (3, 5, 12)
+    """
+
+    in_weights: Floating[Array2D, "d_model 3*d_model"]
+    in_biases: Floating[Array2D, "1 3*d_model"]
+    out_weights: Floating[Array2D, "d_model d_model"]
+    out_biases: Floating[Array2D, "1 d_model"]
+    heads: Dim
+    d_head: Dim
+
+    def __init__(
+        self,
+        d_model: int,
+        heads: int,
+        causal: bool = False,
+        *,
+        seed: int | np.random.Generator | None = None,
+        dtype: npt.DTypeLike = np.float32,
+    ) -> None:
+        owner = "MultiHeadAttention"
+        size = positive(owner, "d_model", d_model)
+        count = positive(owner, "heads", heads)
+        self.d_head = check_heads(owner, size, count)
+        self.heads = count
+        self.causal: bool = flag(owner, "causal", causal)
+        float_dtype = init_.float_dtype(dtype, owner)
+        fits_memory(
+            owner,
+            f"d_model={shown(size)} makes in_weights of shape",
+            (size, QKV * size),
+            float_dtype,
+        )
+        rng = generator(owner, seed)
+        wide, square = (size, QKV * size), (size, size)
+        # PyTorch's in_proj_weight is Glorot-uniform over (3·d_model, d_model): fans (d, 3d).
+        self.in_weights = init_.draw(
+            "glorot_uniform", wide, wide, rng, float_dtype, hint=None, where=owner
+        )
+        self.in_biases = init_.zeros((1, QKV * size), float_dtype)
+        self.out_weights = init_.draw(
+            "glorot_uniform", square, square, rng, float_dtype, hint=None, where=owner
+        )
+        self.out_biases = init_.zeros((1, size), float_dtype)
+        self.din_weights: Floating[Array2D, "d_model 3*d_model"] = init_.zeros(wide, float_dtype)
+        self.din_biases: Floating[Array2D, "1 3*d_model"] = init_.zeros(
+            (1, QKV * size), float_dtype
+        )
+        self.dout_weights: Floating[Array2D, "d_model d_model"] = init_.zeros(square, float_dtype)
+        self.dout_biases: Floating[Array2D, "1 d_model"] = init_.zeros((1, size), float_dtype)
+
+    @property
+    def d_model(self) -> int:
+        return int(self.out_weights.shape[0])
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.out_weights.dtype
+
+    def __repr__(self) -> str:
+        causal = ", causal=True" if self.causal else ""
+        return f"MultiHeadAttention({self.d_model}, heads={self.heads}{causal})"
+
+    def resized(self, dims: dict[str, int]) -> str:
+        """This layer's constructor call with ``d_model`` changed, for error hints ('' when
+        ``heads`` would not divide it)."""
+        size = dims.get("d_model", self.d_model)
+        if size % self.heads:
+            return ""
+        causal = ", causal=True" if self.causal else ""
+        return f"MultiHeadAttention({size}, {self.heads}{causal})"
+
+    def forward(
+        self,
+        inputs: Floating[Array3D, "batch seq d_model"],
+        mask: Bool[Array2D, "batch seq"] | None = None,
+    ) -> Floating[Array3D, "batch seq d_model"]:
+        """Attend from each position to the others (those ``mask`` and ``causal`` leave);
+        remember what ``backward`` needs.
+
+        Shape: inputs (batch, seq, d_model), mask (batch, seq) → (batch, seq, d_model)
+        """
+        check_scores_fit(f"{self!r}.forward", inputs.shape, self.heads, inputs.dtype)
+        output, qkv, weights, context = attention_forward(
+            inputs,
+            self.in_weights,
+            self.in_biases,
+            self.out_weights,
+            self.out_biases,
+            self.heads,
+            self.causal,
+            mask,
+        )
+        self._cache(
+            inputs=inputs, output=output, qkv=qkv, attention_weights=weights, context=context
+        )
+        return output
+
+    def backward(
+        self, dvalues: Floating[Array3D, "batch seq d_model"]
+    ) -> Floating[Array3D, "batch seq d_model"]:
+        """Store the gradients of the four parameters; return the gradient for the previous
+        layer.
+
+        Shape: dvalues (batch, seq, d_model) → (batch, seq, d_model)
+        """
+        dinputs, din_weights, din_biases, dout_weights, dout_biases = attention_backward(
+            dvalues,
+            self.inputs,
+            self.in_weights,
+            self.out_weights,
+            self.qkv,
+            self.attention_weights,
+            self.context,
+        )
+        self.din_weights, self.din_biases = din_weights, din_biases
+        self.dout_weights, self.dout_biases = dout_weights, dout_biases
+        self._cache(dinputs=dinputs)
+        return dinputs
+
+    def export_onnx(self, graph: Any, inputs: str) -> str:
+        # The forward without a mask (a graph has one input). Sizes of the batch and the
+        # sequence stay symbolic: Reshape's 0 copies a size from its input, and the causal
+        # mask is built from the input's own length.
+        d_model, heads, d_head = self.d_model, self.heads, self.d_head
+        biases = self.in_biases.reshape(-1)
+
+        def ints(*values: int) -> str:
+            return str(graph.add("Constant", [], value_ints=list(values)))
+
+        def split(part: int, name: str) -> str:
+            # (batch, seq, d_model) → (batch, seq, heads, d_head) → (batch, heads, seq, d_head)
+            columns = slice(part * d_model, (part + 1) * d_model)
+            weights = graph.constant(f"{name}_weights", self.in_weights[:, columns])
+            projected = graph.add(
+                "Add",
+                [
+                    graph.add("MatMul", [inputs, weights]),
+                    graph.constant(f"{name}_biases", biases[columns]),
+                ],
+            )
+            heads_last = graph.add("Reshape", [projected, ints(0, 0, heads, d_head)])
+            return str(graph.add("Transpose", [heads_last], perm=[0, 2, 1, 3]))
+
+        queries, keys, values = split(0, "query"), split(1, "key"), split(2, "value")
+        scores = graph.add(
+            "Mul",
+            [
+                graph.add("MatMul", [queries, graph.add("Transpose", [keys], perm=[0, 1, 3, 2])]),
+                graph.constant("scale", np.array(1 / math.sqrt(d_head))),
+            ],
+        )
+        if self.causal:
+            seq = graph.add(
+                "Gather", [graph.add("Shape", [inputs]), graph.add("Constant", [], value_int=1)]
+            )
+            start, step = (
+                graph.add("Constant", [], value_int=0),
+                graph.add("Constant", [], value_int=1),
+            )
+            positions = graph.add("Range", [start, seq, step])
+            rows = graph.add("Unsqueeze", [positions, ints(1)])
+            allowed = graph.add("GreaterOrEqual", [rows, positions])  # key <= query
+            # The lowest finite value rather than -inf (a graph's constants are finite): its
+            # exponential after Softmax's shift is 0 all the same.
+            lowest = graph.constant("hidden", np.array(np.finfo(self.dtype).min))
+            scores = graph.add("Where", [allowed, scores, lowest])
+        weights = graph.add("Softmax", [scores], axis=-1)
+        context = graph.add(
+            "Transpose", [graph.add("MatMul", [weights, values])], perm=[0, 2, 1, 3]
+        )
+        merged = graph.add("Reshape", [context, ints(0, 0, d_model)])
+        projected = graph.add("MatMul", [merged, graph.constant("out_weights", self.out_weights)])
+        return str(
+            graph.add("Add", [projected, graph.constant("out_biases", self.out_biases.reshape(-1))])
+        )
+
+    def export_torch(self, torch: Any) -> Any:
+        attention = self.torch_attention(torch)
+        return _torch_self_attention(torch)(attention, self.causal)
+
+    def torch_attention(self, torch: Any) -> Any:
+        """This layer's parameters in a ``torch.nn.MultiheadAttention(d_model, heads,
+        batch_first=True)``: ``in_proj_weight`` is ``in_weights.T`` (rows: query, key, value),
+        ``out_proj.weight`` is ``out_weights.T``."""
+        attention = torch.nn.MultiheadAttention(
+            self.d_model, self.heads, batch_first=True, dtype=_torch_dtype(torch, self)
+        )
+        with torch.no_grad():
+            attention.in_proj_weight.copy_(torch.from_numpy(self.in_weights.T.copy()))
+            attention.in_proj_bias.copy_(torch.from_numpy(self.in_biases.reshape(-1).copy()))
+            attention.out_proj.weight.copy_(torch.from_numpy(self.out_weights.T.copy()))
+            attention.out_proj.bias.copy_(torch.from_numpy(self.out_biases.reshape(-1).copy()))
+        return attention
