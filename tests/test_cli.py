@@ -563,3 +563,46 @@ def test_a_metric_that_cannot_be_is_refused(
     result = run("train", *args, "--quiet", cwd=tmp_path)
     assert result.returncode == status and message in result.stderr
     assert not (tmp_path / "model.npz").exists()
+
+
+def test_a_character_gpt_trains_saves_and_writes_text(tmp_path: Path) -> None:
+    trained = run(
+        "train", "--dataset", "text", "--windows", "64", "--epochs", "2", "--quiet",
+        "--output", "gpt.npz", cwd=tmp_path,
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    line = trained.stdout.splitlines()[0]
+    assert re.fullmatch(
+        r"trained 2 epochs in [\d.]+ s: loss [\d.]+; validation loss [\d.]+ "
+        r"\(unigram [\d.]+, bigram [\d.]+\)",
+        line,
+    ), line
+    written = run(
+        "generate", "gpt.npz", "--prompt", "The ", "--length", "30", "--seed", "1", cwd=tmp_path
+    )
+    assert written.returncode == 0, written.stderr
+    assert written.stdout.startswith("The ") and len(written.stdout.rstrip("\n")) == 34
+    again = run(
+        "generate", "gpt.npz", "--prompt", "The ", "--length", "30", "--seed", "1", cwd=tmp_path
+    )
+    assert again.stdout == written.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["generate", "NOTGPT", "--prompt", "x"], "is not a model of the text dataset's"),
+        (["generate", "NOTGPT", "--prompt", "é"], "is not a model of the text dataset's"),
+        (["train", "--windows", "5"], "--windows is for --dataset text"),
+        (["train", "--dataset", "text", "--hidden", "8"], "--dataset text builds its own model"),
+    ],
+)
+def test_text_misuse_is_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    if "NOTGPT" in args:
+        assert (
+            run("train", "--epochs", "1", "--quiet", "--output", "m.npz", cwd=tmp_path).returncode
+            == 0
+        )
+    result = run(*["m.npz" if a == "NOTGPT" else a for a in args], cwd=tmp_path)
+    assert result.returncode == 1 and message in result.stderr
+    assert len(result.stderr.splitlines()) == 1
