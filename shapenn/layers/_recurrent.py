@@ -613,8 +613,8 @@ class LSTM(_Recurrent):
     Attributes:
         weights_ih: (features, 4·hidden), the four gates (i, f, g, o) side by side: PyTorch's
             ``weight_ih_l0`` transposed. weights_hh: (hidden, 4·hidden), likewise.
-        biases_ih, biases_hh: (4·hidden,), PyTorch's two bias vectors.
-        All drawn from U(−1/√hidden, 1/√hidden), as PyTorch's.
+        biases_ih, biases_hh: (4·hidden,), PyTorch's two bias vectors. All drawn from
+            U(−1/√hidden, 1/√hidden), as PyTorch's.
         dweights_ih, dweights_hh, dbiases_ih, dbiases_hh: their gradients after ``backward``.
 
     Shape:
@@ -709,8 +709,8 @@ class GRU(_Recurrent):
     Attributes:
         weights_ih: (features, 3·hidden), the three gates (r, z, n) side by side: PyTorch's
             ``weight_ih_l0`` transposed. weights_hh: (hidden, 3·hidden), likewise.
-        biases_ih, biases_hh: (3·hidden,), PyTorch's two bias vectors.
-        All drawn from U(−1/√hidden, 1/√hidden), as PyTorch's.
+        biases_ih, biases_hh: (3·hidden,), PyTorch's two bias vectors. All drawn from
+            U(−1/√hidden, 1/√hidden), as PyTorch's.
         dweights_ih, dweights_hh, dbiases_ih, dbiases_hh: their gradients after ``backward``.
 
     Shape:
