@@ -10,7 +10,10 @@ never divide by zero.
 A model checks its targets against its loss's own ``forward`` annotation (`Loss.targets`), so
 ``y`` gets the same words as any argument of a layer; what annotations cannot say — a label
 beyond the classes, a one-hot row that is no distribution, a NaN — each loss checks in
-`Loss.check_targets`.
+`Loss.check_targets`. Called directly, the cross-entropies check the range of ``y_true`` in
+``forward``, ``backward`` and ``calculate`` too (a LabelError naming the loss): a BCE target
+of 2 or a one-hot row ``[5, -4]`` would give a loss that means nothing, without a word. The
+kernels themselves compute their formula for any values.
 """
 
 from collections.abc import Callable
@@ -20,9 +23,15 @@ import numpy as np
 from jaxtyping import Integer, Real
 
 from ._registry import Registered
-from ._values import as_array, check_labels, check_probability_rows, finite
+from ._values import (
+    as_array,
+    check_labels,
+    check_probability_rows,
+    check_unit_interval,
+    finite,
+)
 from .layers import Layer, Softmax
-from .layers._activations import softmax_forward
+from .layers._activations import _softmax
 from .shapes import (
     ArgumentError,
     Array1D,
@@ -217,6 +226,34 @@ def softmax_crossentropy_backward(
     return softmax_crossentropy_onehot_backward(probabilities, y_true)
 
 
+def softmax_crossentropy(logits: Probabilities, y_true: ClassTargets) -> SampleLosses:
+    """Per-sample cross-entropy of ``softmax(logits)``, from the logits: the loss whose exact
+    gradient is the fused ``(p − y) / n`` of `softmax_crossentropy_backward`, at every input.
+
+    Computed as ``log Σ exp(z − max z) − (z − max z)[y]``: no probability is formed, so none is
+    rounded to 0, and nothing is clipped. The clip at 1e-7 of `categorical_crossentropy_sparse`
+    keeps a *reported* loss finite; where it is active (a true class with a probability below
+    1e-7 or above 1 − 1e-7) the clipped loss is flat while the fused gradient is not.
+    `shapenn.gradcheck` differentiates this loss for a model that ends with Softmax and
+    CategoricalCrossentropy, after checking the arrays with the loss's own ``calculate``
+    (this function does not check them), so a saturated classifier is judged by the objective
+    its gradient belongs to.
+
+    Shape:
+        logits: (batch, *positions, classes); y_true: (batch, *positions) integer labels or
+        the logits' shape → (batch,).
+    """
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_probabilities = _rows(shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True)))
+    if (labels := _sparse(logits, y_true)) is not None:
+        flat = labels.reshape(-1)
+        picked = -log_probabilities[np.arange(flat.shape[0]), flat]
+    else:
+        picked = -(log_probabilities * _like(_rows(y_true), logits)).sum(axis=1)
+    losses: SampleLosses = _per_sample(picked, logits.shape[0])
+    return losses
+
+
 # --- binary cross-entropy and regression losses --------------------------------------------
 
 
@@ -333,12 +370,16 @@ class Loss(Registered):
         fusions: for a last layer of one of these types, the gradient of the loss with
             respect to that layer's *inputs*, used instead of backpropagating through it
             (softmax then cross-entropy: ``(p − y) / n``).
+        fused_losses: for the same layer types, the per-sample loss as a function of that
+            layer's *inputs* whose gradient ``fusions`` gives (softmax then cross-entropy: the
+            cross-entropy of the logits, unclipped); what `shapenn.gradcheck` differentiates.
     """
 
     registry_kind: ClassVar[str] = "loss"
     #: Whether the targets are class labels (so predictions are read as classes).
     labels: ClassVar[bool] = False
     fusions: ClassVar[dict[type[Layer], Callable[[Any, Any], Any]]] = {}
+    fused_losses: ClassVar[dict[type[Layer], Callable[[Any, Any], Any]]] = {}
 
     dinputs: np.ndarray[Any, np.dtype[Any]]
 
@@ -440,6 +481,23 @@ class Loss(Registered):
         # By the class or a base: the book's Activation_Softmax is a Softmax too.
         return next((self.fusions[c] for c in type(last).__mro__ if c in self.fusions), None)
 
+    def fused_loss(self, last: Layer) -> Callable[[Any, Any], Any] | None:
+        """The per-sample loss as a function of ``last``'s *inputs* whose gradient
+        `fused_backward` gives, when this loss follows ``last`` (see ``fused_losses``); None
+        when there is no fused gradient, or no such loss is declared beside it (a subclass
+        that declares its own ``fusions`` declares its own ``fused_losses`` too, or has none).
+        """
+        if self.fused_backward(last) is None:
+            return None
+        owners = [
+            next(k for k in type(self).__mro__ if name in vars(k))
+            for name in ("fusions", "fused_losses")
+        ]
+        if owners[0] is not owners[1]:
+            return None
+        found = (self.fused_losses[c] for c in type(last).__mro__ if c in self.fused_losses)
+        return next(found, None)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -460,6 +518,9 @@ class CategoricalCrossentropy(Loss):
     fusions: ClassVar[dict[type[Layer], Callable[[Any, Any], Any]]] = {
         Softmax: softmax_crossentropy_backward
     }
+    fused_losses: ClassVar[dict[type[Layer], Callable[[Any, Any], Any]]] = {
+        Softmax: softmax_crossentropy
+    }
 
     def advice(self, y: ArrayND, predictions: tuple[Size, ...]) -> str | None:
         """Values to predict are not labels."""
@@ -479,6 +540,11 @@ class CategoricalCrossentropy(Loss):
             return
         finite(y, "y", where)
         check_probability_rows(y, "y", where, type(self).__name__)
+
+    def _check_rows(self, y_true: OneHotRows) -> None:
+        """One-hot (or soft) rows given to ``forward`` or ``backward`` directly: a LabelError
+        that this method's check names the loss in."""
+        check_probability_rows(y_true, "y_true", None, type(self).__name__)
 
     def check_predictions(self, y_pred: ArrayND, *, where: str, last: str) -> None:
         """Refuse rows that are not probability distributions (a model without Softmax last,
@@ -506,6 +572,7 @@ class CategoricalCrossentropy(Loss):
         """
         if (labels := _sparse(y_pred, y_true)) is not None:
             return categorical_crossentropy_sparse(y_pred, labels)
+        self._check_rows(y_true)
         return categorical_crossentropy_onehot(y_pred, y_true)
 
     def backward(self, y_pred: Probabilities, y_true: ClassTargets) -> Probabilities:
@@ -517,6 +584,7 @@ class CategoricalCrossentropy(Loss):
         if (labels := _sparse(y_pred, y_true)) is not None:
             dinputs = categorical_crossentropy_sparse_backward(y_pred, labels)
         else:
+            self._check_rows(y_true)
             dinputs = categorical_crossentropy_onehot_backward(y_pred, y_true)
         self.dinputs: Predictions = dinputs
         return dinputs
@@ -532,12 +600,17 @@ class _OfOutputs(Loss):
 
     kernels: ClassVar[Kernels]
 
+    def _check_values(self, y_true: Targets) -> None:
+        """Refuse ``y_true`` values the loss cannot take, in a direct call (none by default):
+        a LabelError, which this method's check names the loss in."""
+
     def forward(self, y_pred: Predictions, y_true: Targets) -> SampleLosses:
         """Per-sample losses.
 
         Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
         (batch,)
         """
+        self._check_values(y_true)
         losses: SampleLosses = self.kernels[0](y_pred, y_true)
         return losses
 
@@ -547,6 +620,7 @@ class _OfOutputs(Loss):
         Shape: y_pred (batch, *positions, outputs), y_true (batch, *positions, outputs) →
         (batch, *positions, outputs)
         """
+        self._check_values(y_true)
         dinputs: Predictions = self.kernels[1](y_pred, y_true)
         self.dinputs: Predictions = dinputs
         return dinputs
@@ -568,13 +642,11 @@ class BinaryCrossentropy(_OfOutputs):
     def check_targets(self, y: ArrayND, *, predictions: tuple[Size, ...], where: str) -> None:
         """Targets in [0, 1]: each is the probability of a 1."""
         finite(y, "y", where)
-        outside = np.flatnonzero((y < 0) | (y > 1))
-        if outside.size:
-            index = tuple(int(i) for i in np.unravel_index(outside[0], y.shape))
-            raise LabelError(
-                f"{where}: `y` for {type(self).__name__} must be in [0, 1], got "
-                f"{y.reshape(-1)[outside[0]]} in row {index[0]}"
-            )
+        check_unit_interval(y, "y", where, type(self).__name__)
+
+    def _check_values(self, y_true: Targets) -> None:
+        """Targets in [0, 1] in a direct call too (NaN is not in it)."""
+        check_unit_interval(y_true, "y_true", None, type(self).__name__)
 
     def check_predictions(self, y_pred: ArrayND, *, where: str, last: str) -> None:
         """Refuse values outside [0, 1]: each output is the probability of a 1."""
@@ -657,7 +729,7 @@ class SoftmaxCategoricalCrossentropy:
         Shape: inputs (batch, *positions, classes), y_true (batch, *positions) or (batch,
         *positions, classes)
         """
-        probabilities = softmax_forward(inputs)
+        probabilities = _softmax(inputs, f"{self!r}.forward")
         loss = self.loss.calculate(probabilities, y_true)
         self.inputs = inputs
         self.output = probabilities
@@ -669,6 +741,8 @@ class SoftmaxCategoricalCrossentropy:
         Shape: dvalues (batch, *positions, classes), y_true (batch, *positions) or (batch,
         *positions, classes) → (batch, *positions, classes)
         """
+        if _sparse(dvalues, y_true) is None:  # labels are checked by the kernel
+            check_probability_rows(y_true, "y_true", None, type(self).__name__)
         dinputs = softmax_crossentropy_backward(dvalues, y_true)
         self.dinputs = dinputs
         return dinputs

@@ -26,9 +26,10 @@ import numpy as np
 import numpy.typing as npt
 from jaxtyping import Integer, Real
 
+from ._args import real
 from ._losses import ClassTargets, Predictions, Probabilities, Targets, _rows, _sparse
 from ._registry import Registered
-from ._values import check_labels
+from ._values import check_labels, finite
 from .shapes import (
     ArgumentError,
     Array1D,
@@ -75,6 +76,33 @@ Scores = npt.NDArray[np.float64]
 # --- accuracy kernels ----------------------------------------------------------------------
 
 
+def _scored(y_pred: npt.NDArray[Any], where: str) -> None:
+    """Refuse predictions with nothing to score: no position (an empty batch), whose fraction
+    right is undefined (NumPy's mean would be NaN), or no class, which no argmax can pick."""
+    if y_pred.size == 0:
+        raise ArgumentError(
+            f"{where}: `y_pred` {describe(y_pred)} has nothing to score (no "
+            f"{'position' if y_pred.shape[-1] else 'class'}): a fraction of none is undefined"
+        )
+
+
+def _classes(y_pred: npt.NDArray[Any], where: str) -> None:
+    """Refuse predictions of no class, which no argmax can pick (counting no position is
+    fine: nothing is counted)."""
+    if y_pred.shape[-1] == 0:
+        raise ArgumentError(
+            f"{where}: `y_pred` {describe(y_pred)} has no class (its last axis is empty), so "
+            "no prediction can be read from it"
+        )
+
+
+def _top(k: object, where: str) -> int:
+    """``k`` as an int >= 1; an ArgumentError naming it otherwise."""
+    if isinstance(k, bool | np.bool_) or not isinstance(k, numbers.Integral | np.integer) or k < 1:
+        raise ArgumentError(f"{where}: k must be an integer >= 1, got {k!r}")
+    return int(k)
+
+
 @shapechecked(anchors=("y_pred",))
 def categorical_accuracy_sparse(
     y_pred: Floating[ArrayND, "batch *positions classes"],
@@ -85,6 +113,7 @@ def categorical_accuracy_sparse(
     Shape:
         y_pred: (batch, *positions, classes); y_true: (batch, *positions) → a scalar.
     """
+    _scored(y_pred, "categorical_accuracy_sparse")
     check_labels(y_true, y_pred.shape[-1])
     return float(np.mean(np.argmax(y_pred, axis=-1) == y_true))
 
@@ -99,6 +128,7 @@ def categorical_accuracy_onehot(
     Shape:
         y_pred, y_true: (batch, *positions, classes) → a scalar.
     """
+    _scored(y_pred, "categorical_accuracy_onehot")
     return float(np.mean(np.argmax(y_pred, axis=-1) == np.argmax(y_true, axis=-1)))
 
 
@@ -113,6 +143,7 @@ def binary_accuracy(
     Shape:
         y_pred, y_true: (batch, *positions, outputs) → a scalar.
     """
+    _scored(y_pred, "binary_accuracy")
     return float(np.mean((y_pred > threshold) == (y_true > 0.5)))
 
 
@@ -122,12 +153,15 @@ def regression_accuracy(
     y_true: Real[ArrayND, "batch *positions outputs"],
     precision: float,
 ) -> float:
-    """Fraction of outputs within ``precision`` of the target: ``|ŷ − y| < precision``.
+    """Fraction of outputs within ``precision`` of the target: ``|ŷ − y| < precision``, or
+    equal to it, so that with ``precision`` 0 exact matches count (and a perfect fit scores 1).
 
     Shape:
         y_pred, y_true: (batch, *positions, outputs) → a scalar.
     """
-    return float(np.mean(np.abs(y_pred - y_true) < precision))
+    _scored(y_pred, "regression_accuracy")
+    error = np.abs(y_pred - y_true)
+    return float(np.mean((error < precision) | (error == 0)))
 
 
 # --- counting kernels: confusion counts, top-k hits, and the figures read off the counts ----
@@ -152,6 +186,7 @@ def confusion_counts_sparse(
         y_pred: (batch, *positions, classes); y_true: (batch, *positions) integers in
         [0, classes) → (classes, classes).
     """
+    _classes(y_pred, "confusion_counts_sparse")
     check_labels(y_true, y_pred.shape[-1])
     return _confusion(y_true, np.argmax(y_pred, axis=-1), y_pred.shape[-1])
 
@@ -166,6 +201,7 @@ def confusion_counts_onehot(
     Shape:
         y_pred, y_true: (batch, *positions, classes) → (classes, classes).
     """
+    _classes(y_pred, "confusion_counts_onehot")
     classes = y_pred.shape[-1]
     return _confusion(np.argmax(y_true, axis=-1), np.argmax(y_pred, axis=-1), classes)
 
@@ -193,8 +229,10 @@ def top_k_hits_sparse(
         y_pred: (batch, *positions, classes); y_true: (batch, *positions) integers in
         [0, classes) → a count.
     """
+    top = _top(k, "top_k_hits_sparse")
+    _classes(y_pred, "top_k_hits_sparse")
     check_labels(y_true, y_pred.shape[-1])
-    return _hits(_rows(y_pred), y_true.reshape(-1), k)
+    return _hits(_rows(y_pred), y_true.reshape(-1), top)
 
 
 @shapechecked(anchors=("y_pred",))
@@ -208,7 +246,9 @@ def top_k_hits_onehot(
     Shape:
         y_pred, y_true: (batch, *positions, classes) → a count.
     """
-    return _hits(_rows(y_pred), np.argmax(y_true, axis=-1).reshape(-1), k)
+    top = _top(k, "top_k_hits_onehot")
+    _classes(y_pred, "top_k_hits_onehot")
+    return _hits(_rows(y_pred), np.argmax(y_true, axis=-1).reshape(-1), top)
 
 
 def _ratio(numerator: Counts, denominator: Counts) -> Scores:
@@ -262,10 +302,13 @@ def _two_classes(y_pred: Any, y_true: Any) -> tuple[Any, Any]:
     """One sigmoid output as two classes: the columns ``(1 − p, p)``, whose argmax is class 1
     where ``p > 0.5``, and its 0/1 targets (a column like the predictions, or labels) as
     integer labels. Several outputs are returned as they are."""
-    if np.shape(y_pred)[-1] != 1:
+    if np.shape(y_pred)[-1:] != (1,):  # 0-D predictions too: the kernels refuse them
         return y_pred, y_true
     values = np.asarray(y_true)
-    values = values[..., 0] if values.ndim == np.ndim(y_pred) else values
+    # A column like the predictions' as labels; any other shape is left to the kernels' check.
+    values = (
+        values[..., 0] if values.ndim == np.ndim(y_pred) and values.shape[-1:] == (1,) else values
+    )
     bad = ~((values == 0) | (values == 1))
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -307,12 +350,7 @@ def top_k_hits(y_pred: Probabilities, y_true: ClassTargets, k: int) -> int:
 def _finite(owner: str, name: str, value: object, *, low: float | None = None) -> float:
     """``value`` as a float if it is a finite real number (NumPy's included), and at least
     ``low`` when given; an ArgumentError naming the argument otherwise."""
-    if not isinstance(value, bool) and isinstance(value, numbers.Real):
-        number = float(value)
-        if math.isfinite(number) and (low is None or number >= low):
-            return number
-    what = "a finite number" if low is None else f"a finite number >= {low:g}"
-    raise ArgumentError(f"{owner}: {name} must be {what}, got {value!r}")
+    return real(owner, name, value, low=-math.inf if low is None else low)
 
 
 # --- the metrics ---------------------------------------------------------------------------
@@ -426,11 +464,16 @@ class BinaryAccuracy(Accuracy):
 
 
 class RegressionAccuracy(Accuracy):
-    """The book's regression accuracy: the fraction of predictions within ``precision``.
+    """The book's regression accuracy: the fraction of predictions within ``precision`` of
+    their target (``|ŷ − y| < precision``); a prediction equal to its target always counts,
+    so a tolerance of 0 scores exact matches.
 
     Args:
         precision: the tolerance, a finite number >= 0; None (default) sets it at ``init``
-            to ``std(y) / divisor``.
+            to ``std(y) / divisor`` — or, for constant targets (whose spread is 0), to
+            ``mean(|y|) / divisor``: the targets' size stands in for their spread, so a fit
+            within float rounding of a constant still counts (0 for targets all 0: exact
+            matches only).
         divisor: a finite number > 0; 250 (default) is the book's choice.
     """
 
@@ -451,9 +494,24 @@ class RegressionAccuracy(Accuracy):
         return self.precision is not None
 
     def init(self, y: Any) -> None:
-        """Set ``precision`` to ``std(y) / divisor``, unless it was given."""
-        if not self._fixed:
-            self.precision = float(np.std(y)) / self.divisor
+        """Set ``precision`` to ``std(y) / divisor`` (``mean(|y|) / divisor`` for constant
+        targets), unless it was given.
+
+        Raises:
+            ArgumentError: ``y`` is not finite real numbers, or is empty.
+        """
+        if self._fixed:
+            return
+        values = np.asarray(y)
+        if values.dtype.kind not in "biuf" or values.size == 0:
+            raise ArgumentError(
+                f"{self!r}.init: `y` must be a non-empty array of real numbers (the training "
+                f"targets), got {describe(values)}"
+            )
+        finite(values, "y", f"{self!r}.init")
+        spread = float(np.std(values, dtype=np.float64))
+        scale = spread if spread > 0 else float(np.mean(np.abs(values), dtype=np.float64))
+        self.precision = scale / self.divisor
 
     def calculate(self, y_pred: Predictions, y_true: Targets) -> float:
         """The fraction of outputs within ``precision`` of the target.

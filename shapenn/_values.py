@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from .shapes import ArgumentError, LabelError
 
-__all__ = ["as_array", "check_labels", "check_probability_rows", "finite"]
+__all__ = ["as_array", "check_labels", "check_probability_rows", "check_unit_interval", "finite"]
 
 _CHUNK_BYTES = 1 << 22  # 4 MiB per NaN/inf scan, so a memory-mapped X is never loaded whole
 
@@ -81,24 +81,60 @@ def check_labels(labels: npt.NDArray[Any], classes: int) -> None:
         )
 
 
-def check_probability_rows(array: npt.NDArray[Any], name: str, where: str, loss: str) -> None:
+def check_probability_rows(
+    array: npt.NDArray[Any], name: str, where: str | None, loss: str
+) -> None:
     """Refuse rows (the last axis) that are not a distribution over the classes: one-hot rows,
-    or soft targets in [0, 1] that sum to 1. An all-zero row, ``5 * onehot`` or regression
-    values would give a meaningless (even negative) cross-entropy, and then a DivergenceError
-    blaming the rate."""
+    or soft targets in [0, 1] that sum to 1 (within 1e-3). An all-zero row, ``5 * onehot`` or
+    regression values would give a meaningless (even negative) cross-entropy, and then a
+    DivergenceError blaming the rate. NaN is outside [0, 1].
+
+    ``where`` heads the message; None leaves it to the caller (a checked method names itself).
+    """
+    if array.size == 0:
+        return
+    # The common case (a check per batch when a loss is called) costs a few reductions and no
+    # copy; the message is built on failure. NaN fails every comparison.
+    sums = np.add.reduce(array, axis=-1, dtype=np.float64)
+    if (
+        np.minimum.reduce(array, axis=None) >= 0
+        and np.maximum.reduce(array, axis=None) <= 1
+        and np.minimum.reduce(sums, axis=None) >= 1 - 1e-3
+        and np.maximum.reduce(sums, axis=None) <= 1 + 1e-3
+    ):
+        return
     values = np.asarray(array, dtype=np.float64).reshape(-1, array.shape[-1])
-    outside = np.flatnonzero(((values < 0) | (values > 1)).any(axis=1))
+    outside = np.flatnonzero((~((values >= 0) & (values <= 1))).any(axis=1))
     sums = values.sum(axis=1)
-    unnormalized = np.flatnonzero(np.abs(sums - 1) > 1e-3)
-    if outside.size or unnormalized.size:
-        row = int(outside[0] if outside.size else unnormalized[0])
-        what = (
-            f"has values outside [0, 1]: {np.round(values[row][:6], 3).tolist()}"
-            if outside.size
-            else f"sums to {sums[row]:g}, not 1"
-        )
-        raise LabelError(
-            f"{where}: `{name}` row {row} {what}. {loss} takes one-hot rows (one 1 per row), "
-            "soft targets that sum to 1, or integer labels; for values to predict use "
-            "MeanSquaredError, for independent 0/1 outputs BinaryCrossentropy"
-        )
+    unnormalized = np.flatnonzero(~(np.abs(sums - 1) <= 1e-3))
+    row = int(outside[0] if outside.size else unnormalized[0])
+    what = (
+        f"has values outside [0, 1]: {np.round(values[row][:6], 3).tolist()}"
+        if outside.size
+        else f"sums to {sums[row]:g}, not 1"
+    )
+    raise LabelError(
+        f"`{name}` row {row} {what}. {loss} takes one-hot rows (one 1 per row), "
+        "soft targets that sum to 1, or integer labels; for values to predict use "
+        "MeanSquaredError, for independent 0/1 outputs BinaryCrossentropy",
+        where=where,
+    )
+
+
+def check_unit_interval(array: npt.NDArray[Any], name: str, where: str | None, loss: str) -> None:
+    """Refuse values outside [0, 1] (NaN among them): the targets of a binary cross-entropy,
+    each the probability of a 1. ``where`` heads the message, as for `check_probability_rows`.
+    """
+    if array.size == 0:
+        return
+    if np.minimum.reduce(array, axis=None) >= 0 and np.maximum.reduce(array, axis=None) <= 1:
+        return  # NaN fails both comparisons
+    flat = array.reshape(-1)
+    first = int(np.flatnonzero(~((flat >= 0) & (flat <= 1)))[0])
+    row = int(np.unravel_index(first, array.shape)[0])
+    raise LabelError(
+        f"`{name}` for {loss} must be in [0, 1], got {flat[first].item()!r} in row {row}: each "
+        "target is the probability of a 1 (0/1 labels, or soft targets); for values to predict "
+        "use MeanSquaredError",
+        where=where,
+    )

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
 
-from ..shapes import ArrayND, Batched, Floating, shapechecked
+from ..shapes import ArgumentError, ArrayND, Batched, Floating, shapechecked
 from ._layer import Layer
 
 __all__ = [
@@ -78,25 +78,67 @@ def softmax_forward(
     Differences below ``log(tiny · classes)`` (about −85 for 10 classes in float32) are raised
     to it, so no probability is a subnormal, whose arithmetic would slow every later product:
     such a probability is about 1e-38 instead of smaller, which no loss or gradient can tell
-    apart (cross-entropy clips at 1e-7).
+    apart (cross-entropy clips at 1e-7). A ``-inf`` input (a masked class) gets that smallest
+    probability, as long as its row has a finite largest value.
 
     Shape:
         inputs: (batch, *positions, classes) → probabilities of the same shape, summing to 1
         over ``classes``.
+
+    Raises:
+        ArgumentError: a row holding NaN or ``+inf``, or only ``-inf``: its softmax is
+            undefined (NumPy would give a row of NaN).
     """
-    probabilities: Floating[Batched, "batch *positions classes"] = inputs - inputs.max(
-        axis=-1, keepdims=True
+    probabilities: Floating[Batched, "batch *positions classes"] = _softmax(
+        inputs, "softmax_forward"
     )
+    return probabilities
+
+
+def _softmax(inputs: Any, where: str) -> Any:
+    """`softmax_forward`'s computation, unchecked, with ``where`` naming the caller (a kernel
+    or a layer) in the error for rows that are not finite."""
+    # `initial`: a row of no classes has no largest value, and an empty softmax is empty.
+    peaks = inputs.max(axis=-1, keepdims=True, initial=-np.inf)
+    # Only the row maxima are scanned: NaN and +inf reach the maximum, and a row of only -inf
+    # has -inf as its maximum; any other -inf is a masked class, exp(-inf) = 0.
+    if inputs.size and not np.isfinite(peaks).all():
+        raise _not_finite(inputs, peaks, where)
+    probabilities = inputs - peaks
     np.maximum(probabilities, _softmax_floor(inputs.dtype, inputs.shape[-1]), out=probabilities)
     np.exp(probabilities, out=probabilities)
     probabilities /= probabilities.sum(axis=-1, keepdims=True)
     return probabilities
 
 
+def _not_finite(inputs: Any, peaks: Any, where: str) -> ArgumentError:
+    """The error for rows whose softmax is undefined, in the words shapenn uses for NaN in
+    ``X``, with the first such row shown."""
+    bad = ~np.isfinite(peaks.reshape(-1))
+    rows = inputs.reshape(-1, inputs.shape[-1])
+    first = int(np.flatnonzero(bad)[0])
+    row = rows[first]
+    what = "NaN" if np.isnan(row).any() else "+inf" if np.isposinf(row).any() else "only -inf"
+    # Rows are counted over (batch, *positions): the row's index there, (sample, position).
+    index = tuple(int(i) for i in np.unravel_index(first, inputs.shape[:-1]))
+    at = str(index[0]) if len(index) == 1 else str(index)
+    shown = ", ".join(f"{v:g}" for v in row[:6]) + (", ..." if row.shape[0] > 6 else "")
+    count = int(bad.sum())
+    rows_word = "row" if count == 1 else "rows"
+    return ArgumentError(
+        f"{where}: `inputs` has {count} {rows_word} whose softmax is undefined (NaN): the first, "
+        f"at index {at}, holds {what} "
+        f"([{shown}]). Softmax needs finite inputs (a -inf is allowed beside a finite value): "
+        "remove or impute NaN or infinite values in the data, or, in training, lower the "
+        "learning rate or scale the inputs, since a layer before this one overflowed"
+    )
+
+
 @functools.cache
 def _softmax_floor(dtype: np.dtype[Any], classes: int) -> float:
-    """The lowest shifted input softmax_forward keeps: ``log(tiny · classes)``, with a margin."""
-    return float(np.log(float(np.finfo(dtype).tiny) * classes)) + 0.5
+    """The lowest shifted input softmax_forward keeps: ``log(tiny · classes)``, with a margin
+    (for no classes, any: nothing is computed)."""
+    return float(np.log(float(np.finfo(dtype).tiny) * max(classes, 1))) + 0.5
 
 
 @shapechecked(anchors=("outputs",))
@@ -254,7 +296,11 @@ class Softmax(Layer):
 
         Shape: inputs (batch, *positions, classes) → (batch, *positions, classes)
         """
-        output = softmax_forward(inputs)
+        # The kernel's computation, with the error for rows that are not finite naming this
+        # layer; the arrays are checked by this method's own annotations.
+        output: Floating[Batched, "batch *positions classes"] = _softmax(
+            inputs, f"{self!r}.forward"
+        )
         self._cache(inputs=inputs, output=output)
         return output
 

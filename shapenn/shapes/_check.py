@@ -44,6 +44,7 @@ from ._dims import (
     Bindings,
     Bound,
     Expr,
+    config_size,
     is_array_hint,
     render_spec,
     seed_jaxtyping,
@@ -90,7 +91,8 @@ class _DimMarker:
 
 #: An int attribute that is also a dim: ``stride_h: Dim`` binds the dim ``stride_h`` to the
 #: attribute's value in every checked method of the class, so annotations can compute with it
-#: (``"(h+pad_h-kh)//stride_h+1"``). To type checkers it is an int.
+#: (``"(h+pad_h-kh)//stride_h+1"``). A NumPy integer (``np.int64(3)``) is the plain int it
+#: holds, whether the check is the first of its kind or not. To type checkers it is an int.
 Dim: TypeAlias = Annotated[int, _DimMarker()]
 
 _CONF = BeartypeConf(is_pep484_tower=True)  # an int is a fine float, as PEP 484 says
@@ -114,6 +116,10 @@ def checks_enabled() -> bool:
 def checks(enabled: bool) -> Iterator[None]:
     """Turn shape checking on or off inside a ``with`` block, for this thread or asyncio task
     only; the previous setting comes back at the end of the block.
+
+    As with ``decimal.localcontext``, a generator that yields from inside the block leaves
+    the setting in its caller until it resumes past the block or is closed: put the ``with``
+    around the loop that consumes the generator.
 
     Checks are on by default; turn them off only for code already known to be shape-correct.
     """
@@ -612,9 +618,9 @@ def _checked_method(
         items += [Item(a, hints[a], values.get(a), a in anchors) for a in order]
         prebound: Bindings = {}
         for dim in spec.dims:
-            value = getattr(self, dim, None)
-            if isinstance(value, int):
-                prebound[dim] = Bound(value, f"self.{dim}", config=True)
+            size = config_size(getattr(self, dim, None))
+            if size is not None:
+                prebound[dim] = Bound(size, f"self.{dim}", config=True)
         if scope is not None:
             for dim, bound in scope.bindings.items():
                 prebound.setdefault(dim, bound)

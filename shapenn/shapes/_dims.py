@@ -55,6 +55,7 @@ __all__ = [
     "Size",
     "Variadic",
     "bind",
+    "config_size",
     "evaluate",
     "format_shape",
     "is_array_hint",
@@ -380,6 +381,17 @@ class Bound(NamedTuple):
 
 
 Bindings: TypeAlias = dict[str, Bound]
+
+
+def config_size(value: object) -> int | None:
+    """The size a config dim's attribute gives (``stride_h: Dim``): a Python int, or a NumPy
+    integer read as the plain int it holds (``np.int64(3)`` is 3, as everywhere in shapenn);
+    None for anything else (unset, a float), which binds nothing."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, np.integer):
+        return int(value)
+    return None
 
 
 class Mismatch(NamedTuple):

@@ -20,6 +20,7 @@ from ._dims import (
     Variadic,
     bind,
     claim,
+    config_size,
     format_shape,
     output_shape,
     render_spec,
@@ -49,9 +50,9 @@ def _known(obj: Any, spec: Signature, where: str) -> Bindings:
     """The dims an object's config, parameters and buffers bind."""
     bindings: Bindings = {}
     for dim in spec.dims:
-        value = getattr(obj, dim, None)
-        if isinstance(value, int):
-            bindings[dim] = Bound(value, f"self.{dim}", config=True)
+        size = config_size(getattr(obj, dim, None))
+        if size is not None:
+            bindings[dim] = Bound(size, f"self.{dim}", config=True)
     items = [Item(f"self.{d.name}", d.hint, getattr(obj, d.name, None), True) for d in spec.state]
     problem = first_problem(items, bindings)
     if problem is not None:

@@ -6,6 +6,14 @@ float64 on a copy of the layer or model with the fourth-order stencil
 ``(−L(θ + 2ε) + 8 L(θ + ε) − 8 L(θ − ε) + L(θ − 2ε)) / 12ε``: its truncation error shrinks as
 ε⁴, so a layer with strong curvature (a normalization) is judged by its gradient, not by the
 stencil.
+
+For a model that ends with Softmax and CategoricalCrossentropy, ``backward`` gives the fused
+gradient ``(p − y) / n``: the exact gradient of the cross-entropy of the logits. The loss a
+model reports clips probabilities at 1e-7 to stay finite, and is flat where the clip is active
+(a saturated classifier), so the differences are taken of the unclipped loss the gradient
+belongs to (`Loss.fused_loss`), not of the reported one: the check judges the gradient, not
+the clip. Zeroing the fused gradient where the clip is active would make the two agree, but
+would leave a confidently wrong classifier nothing to learn from.
 """
 
 import copy
@@ -15,6 +23,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._args import as_integer, generator, real
+from .._values import finite
 from ..layers import Layer
 from ..model import Model
 from ..shapes import ArgumentError, ShapennError, signature
@@ -82,6 +92,11 @@ def _takes_integers(target: Model | Layer) -> bool:
     return signature(type(first)).input_family == "Integer"
 
 
+#: The finite-difference steps allowed: below, the step drowns in the round-off of the
+#: objective (whose allowance, ``ROUNDING / ε``, would then excuse any gradient); above, the
+#: stencil's truncation error does.
+EPS_RANGE = (1e-8, 1e-1)
+
 FLOOR = 1e-4  # gradients smaller than this are compared absolutely: round-off dominates them
 # The relative error of an objective value in float64: a sum of many terms carries more than one
 # rounding (2.2e-16), so a margin of 64 of them.
@@ -119,6 +134,59 @@ def _numeric(
     return result, noise
 
 
+def _array(name: str, value: Any) -> npt.NDArray[Any]:
+    """``value`` as an array; an ArgumentError naming it if NumPy cannot make one (a ragged
+    list)."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as err:
+        raise ArgumentError(
+            f"gradcheck: {name} must be an array of real numbers, got {value!r:.60} ({err})"
+        ) from None
+
+
+def _options(
+    target: object,
+    eps: object,
+    tolerance: object,
+    max_entries: object,
+    seed: object,
+    raises: object,
+) -> tuple[float, float, int | None, np.random.Generator]:
+    """The arguments that are not data, checked: ``eps``, ``tolerance`` and ``max_entries`` as
+    plain numbers, ``seed`` as a Generator. Each ArgumentError names the argument and what it
+    may be."""
+    if not isinstance(target, Model | Layer):
+        raise ArgumentError(
+            f"gradcheck: target must be a Model (with a loss) or a Layer, got {target!r} (a "
+            f"{type(target).__name__})"
+        )
+    low, high = EPS_RANGE
+    step = real("gradcheck", "eps (the finite-difference step)", eps, low=low, high=high)
+    # A tolerance of 1 or more passes a gradient of zeros against any other.
+    limit = real(
+        "gradcheck",
+        "tolerance (the largest relative error)",
+        tolerance,
+        low=0.0,
+        high=1.0,
+        high_open=True,
+    )
+    entries: int | None = None
+    if max_entries is not None:
+        count = as_integer(max_entries)
+        if count is None or count < 1:
+            raise ArgumentError(
+                "gradcheck: max_entries must be an integer >= 1 (entries checked per array) or "
+                f"None (all of them), got {max_entries!r}: with none checked, nothing is tested"
+            )
+        entries = count
+    rng = generator("gradcheck", seed)
+    if not isinstance(raises, bool | np.bool_):
+        raise ArgumentError(f"gradcheck: raise_on_failure must be True or False, got {raises!r}")
+    return step, limit, entries, rng
+
+
 def gradcheck(
     target: Model | Layer,
     X: npt.ArrayLike,
@@ -134,23 +202,35 @@ def gradcheck(
 
     A copy of ``target`` is made and cast to float64; the original is not touched.
 
-    * For a Model, the objective is its loss (data + regularization) on (X, y).
+    * For a Model, the objective is its loss (data + regularization) on (X, y). When its
+      loss has a fused gradient with its last layer (Softmax then CategoricalCrossentropy),
+      the data loss is the one that gradient belongs to: the cross-entropy of the logits,
+      unclipped (see the module's notes), so a saturated classifier passes.
     * For a Layer, ``y`` is not used: the objective is ``Σ output · G`` for a fixed random
       ``G``, so ``backward(G)`` must give every ``d<name>`` and ``dinputs``.
 
     Args:
         target: a Model (with a loss set) or a Layer with parameters.
-        X: inputs (batch, features); y: targets for a Model.
-        eps: the finite-difference step. An entry that disagrees is measured again with steps
-            ε/10 and ε/100, keeping the closer: a kink within 2ε (a ReLU input near zero)
-            spoils one difference quotient, a wrong gradient disagrees at every step.
-        tolerance: the largest accepted error (relative to each gradient's largest entry).
-        max_entries: check at most this many randomly chosen entries per array (None: all).
-        seed: for ``G`` and the choice of entries.
+        X: inputs (batch, features), finite real numbers, at least one sample; y: targets for
+            a Model.
+        eps: the finite-difference step, from 1e-8 to 0.1. An entry that disagrees is
+            measured again with steps ε/10 and ε/100, keeping the closer: a kink within 2ε (a
+            ReLU input near zero) spoils one difference quotient, a wrong gradient disagrees
+            at every step.
+        tolerance: the largest accepted error (relative to each gradient's largest entry),
+            from 0, below 1 (at 1, a gradient of zeros would pass against any other).
+        max_entries: check at most this many randomly chosen entries per array, an integer
+            >= 1 (None: all).
+        seed: for ``G`` and the choice of entries: an integer >= 0, a Generator or None.
         raise_on_failure: raise GradcheckError if any gradient is off.
 
     Returns:
         GradcheckResult with the error of each parameter's gradient.
+
+    Raises:
+        ArgumentError: an argument above out of its range, a target that is neither a Model
+            nor a Layer, X empty or not finite, or a target with no gradient to check.
+        GradcheckError: with ``raise_on_failure``, a gradient that disagrees.
 
     Example::
 
@@ -158,10 +238,19 @@ def gradcheck(
         assert result.ok
     """
     __tracebackhide__ = True  # pytest: a failure shows the caller's line and the table
-    rng = np.random.default_rng(seed)
-    raw = np.asarray(X)
+    eps, tolerance, max_entries, rng = _options(
+        target, eps, tolerance, max_entries, seed, raise_on_failure
+    )
+    raw = _array("X", X)
     if raw.dtype.kind not in "iuf":
         raise ArgumentError(f"gradcheck: X must hold real numbers, got dtype {raw.dtype}")
+    if raw.ndim == 0 or raw.shape[0] == 0:
+        # No sample: every objective is 0, and every gradient would pass against it.
+        raise ArgumentError(
+            f"gradcheck: X must hold at least one sample, got shape {raw.shape}: with none, "
+            "the objective is constant and any gradient would pass"
+        )
+    finite(raw, "X", "gradcheck")
     # Integer inputs (token ids) are not perturbed: there is no gradient to check for them.
     integers = raw.dtype.kind in "iu" and _takes_integers(target)
     inputs = raw.astype(np.int64) if integers else np.array(raw, dtype=np.float64, order="C")
@@ -173,11 +262,27 @@ def gradcheck(
         if model.loss is None:
             raise ArgumentError("gradcheck: the model has no loss; call model.set(loss=...)")
         loss = model.loss
-        targets = np.asarray(y)
+        targets = _array("y", y)
+        if targets.dtype.kind not in "biuf":
+            raise ArgumentError(
+                f"gradcheck: y must hold the model's targets as real numbers, got {y!r:.60}"
+            )
         targets = targets if targets.dtype.kind in "iu" else targets.astype(np.float64)
+        fused = loss.fused_loss(model.layers[-1]) if model.layers else None
+        body = model.layers[:-1]
+        # The reported loss, once: the targets are checked in the loss's own words (shapes,
+        # labels), which the fused loss below does not repeat.
+        loss.calculate(model.forward(inputs), targets)
 
         def objective() -> float:
-            return loss.calculate(model.forward(inputs), targets) + model.regularization_loss()
+            if fused is None:
+                data = loss.calculate(model.forward(inputs), targets)
+            else:  # the loss the fused gradient belongs to, of the last layer's inputs
+                hidden = inputs
+                for layer in body:
+                    hidden = layer.forward(hidden)
+                data = float(np.mean(fused(hidden, targets), dtype=np.float64))
+            return data + model.regularization_loss()
 
         model.backward(model.forward(inputs), targets)
         named = [
@@ -201,6 +306,11 @@ def gradcheck(
 
     for label, parameter in named:
         checked[label] = (np.array(parameter.grad, dtype=np.float64), parameter.value)
+    if not checked:
+        raise ArgumentError(
+            f"gradcheck: {target!r} has no gradient to check: it has no parameters (and a "
+            "model's inputs, or integer inputs, are not checked)"
+        )
 
     errors = {}
     for label, (analytic, array) in checked.items():

@@ -215,3 +215,21 @@ def test_numpy_integers_are_the_numbers_they_hold(spiral: Any) -> None:
     assert held.loss == plain.loss
     small = classifier().fit(X, y, epochs=1, batch_size=np.uint8(200), verbose=0)
     assert len(small.loss) == 1
+
+
+def test_a_generator_suspended_inside_checks_off_leaves_them_off_until_closed() -> None:
+    # As documented on sn.checks (and as decimal.localcontext behaves).
+    def batches() -> Any:
+        with sn.checks(False):
+            yield 1
+            yield 2
+
+    assert sn.checks_enabled()
+    running = batches()
+    next(running)
+    assert not sn.checks_enabled()
+    running.close()
+    assert sn.checks_enabled()
+    with sn.checks(False):  # the way the docs advise: the block around the consuming loop
+        assert sum(batches()) == 3
+    assert sn.checks_enabled()
