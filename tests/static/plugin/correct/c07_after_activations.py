@@ -1,0 +1,3 @@
+import shapenn as sn
+
+model = sn.Model([sn.Dense(10, 20), sn.Sigmoid(), sn.Tanh(), sn.GELU(), sn.Dense(20, 1)])

@@ -1,0 +1,6 @@
+import numpy as np
+
+import shapenn as sn
+
+rng = np.random.default_rng(0)
+model = sn.Model([sn.Dense(4, 8, seed=rng, dtype=np.float64), sn.ReLU(), sn.Dense(8, 2, seed=rng)])

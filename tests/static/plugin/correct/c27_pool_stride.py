@@ -1,0 +1,6 @@
+import shapenn as sn
+
+model = sn.Model(
+    [sn.MaxPool2D(3, stride=1), sn.Flatten(), sn.Dense(2 * 6 * 6, 4)],
+    input_shape=(2, 8, 8),
+)

@@ -1,0 +1,12 @@
+import shapenn as sn
+
+model = sn.Model(
+    [
+        sn.Conv2D(1, 8, 3),
+        sn.ReLU(),
+        sn.MaxPool2D(2),
+        sn.Flatten(),
+        sn.Dense(128, 10),  # expect-shape: `in` is 72 here but 128
+    ],
+    input_shape=(1, 8, 8),
+)

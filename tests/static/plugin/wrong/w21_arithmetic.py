@@ -1,0 +1,11 @@
+import shapenn as sn
+
+model = sn.Model(
+    [
+        sn.Flatten(),
+        sn.Dense(28 * 28, 128),
+        sn.ReLU(),
+        sn.Dense(128 // 2, 10),  # expect-shape: `in` is 128 here but 64
+    ],
+    input_shape=(1, 28, 28),
+)
