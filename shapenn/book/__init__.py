@@ -21,28 +21,38 @@ reroutes through float64), its L1/L2 gradients are added term by term, and a los
 prints it, ``1.0986104``).
 
 Two things differ on purpose: a dropout mask has the dtype of its input (the book's float64
-mask turns the rest of a float32 network into float64, which shapenn refuses to do silently),
-and ``Model.save`` writes shapenn's checked file format instead of a pickle.
+mask turns the rest of a float32 network into float64, which shapenn refuses to do silently;
+the first dropout prints one line on stderr saying so), and ``Model.save`` writes shapenn's
+checked file format instead of a pickle.
+
+**Chapters printed differently.** Three chapters' classes differ from the others', and have
+a module to paste instead: ``from shapenn.book.chapter15 import *`` (the float64 dropout
+mask), ``chapter17`` (``Layer_Dense`` draws ``0.1 * np.random.randn``; float64
+``sine_data()``) and ``chapter18`` (``Model.train`` prints every ``print_every`` epochs and
+validates once). With them, those chapters print the book's numbers.
 """
 
+import functools
 import math
 import os
+import sys
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 from jaxtyping import Real, Shaped
 
-from ._args import array as _array
-from ._args import optional_positive, positive
-from ._args import shown as _shown
-from ._files import as_path, open_regular
-from ._io import ModelFileError
-from ._io import load as _load
-from ._io import save as _save
-from ._losses import (
+from .._args import array as _array
+from .._args import optional_positive, positive
+from .._args import shown as _shown
+from .._files import as_path, open_regular
+from .._io import ModelFileError
+from .._io import load as _load
+from .._io import save as _save
+from .._losses import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
     MeanAbsoluteError,
@@ -50,16 +60,16 @@ from ._losses import (
     SoftmaxCategoricalCrossentropy,
     _like,
 )
-from ._metrics import BinaryAccuracy, CategoricalAccuracy, RegressionAccuracy
-from .layers import Dense, Dropout, Layer, Linear, ReLU, Sigmoid, Softmax
-from .layers import _init as init
-from .layers._activations import softmax_backward
-from .model import Model as _Model
-from .model._chain import check_layers
-from .model._data import as_batch
-from .model._fit import Loop, Measured
-from .optim import SGD, Adagrad, Adam, Optimizer, RMSprop
-from .shapes import (
+from .._metrics import BinaryAccuracy, CategoricalAccuracy, RegressionAccuracy
+from ..layers import Dense, Dropout, Layer, Linear, ReLU, Sigmoid, Softmax
+from ..layers import _init as init
+from ..layers._activations import softmax_backward
+from ..model import Model as _Model
+from ..model._chain import check_layers
+from ..model._data import as_batch
+from ..model._fit import Loop, Measured
+from ..optim import SGD, Adagrad, Adam, Optimizer, RMSprop
+from ..shapes import (
     ArgumentError,
     Array1D,
     Array2D,
@@ -153,6 +163,9 @@ class Layer_Dense(Dense):
         forward: inputs (batch, in) → (batch, out); backward: (batch, out) → (batch, in).
     """
 
+    #: The factor of the initial draw: 0.01 in every chapter but 17 (``shapenn.book.chapter17``).
+    scale: float = 0.01
+
     def __init__(
         self,
         n_inputs: int,
@@ -167,7 +180,7 @@ class Layer_Dense(Dense):
             positive("Layer_Dense", "n_neurons", n_neurons),
         )
         # The one read of NumPy's global generator in shapenn: the book's own draw.
-        weights = 0.01 * np.random.randn(*shape)  # noqa: NPY002
+        weights = self.scale * np.random.randn(*shape)  # noqa: NPY002
         dtype = weights.dtype if weights.dtype in (np.float32, np.float64) else np.dtype(np.float64)
         with init.uninitialized():
             super().__init__(
@@ -180,13 +193,16 @@ class Layer_Dense(Dense):
                 bias_regularizer_l1=_float(bias_regularizer_l1),
                 bias_regularizer_l2=_float(bias_regularizer_l2),
             )
+        self.built = shape
         drawn: Weights = weights.astype(dtype, copy=False)
         zeros: Biases = np.zeros((1, shape[1]), dtype=dtype)
         self.weights = drawn
         self.biases = zeros
 
     def __repr__(self) -> str:
-        return f"Layer_Dense({self.n_inputs}, {self.n_neurons})"
+        # As the reader built it, whatever weights were set by hand since.
+        n_inputs, n_neurons = getattr(self, "built", (self.n_inputs, self.n_neurons))
+        return f"Layer_Dense({n_inputs}, {n_neurons})"
 
     def resized(self, dims: Any) -> str:
         return f"Layer_Dense({dims.get('in', self.n_inputs)}, {dims.get('out', self.n_neurons)})"
@@ -205,6 +221,46 @@ class Layer_Dense(Dense):
         self.inputs = inputs
         self.output = output
         return output
+
+    def _check_weights(self) -> None:
+        """Refuse weights set by hand in the other orientation, blaming them (the check of
+        the product would blame the biases, which are right)."""
+        built = getattr(self, "built", None)
+        shape = np.shape(self.weights)
+        if built is None or shape == built or shape != built[::-1]:
+            return
+        raise ShapeError.create(
+            f"{self!r}.forward",
+            "self.weights",
+            f"(in={built[0]}, out={built[1]})",
+            f"{shape}",
+            "the weights are transposed: the book's are (n_inputs, n_neurons)",
+            hint="set `weights.T` (or draw them as np.random.randn(n_inputs, n_neurons))",
+            located=True,
+        ).with_traceback(None)
+
+    def _restated(self, err: ShapeError, inputs: Any) -> ShapeError:
+        """``err`` of the checked forward, with the fix in the book's terms."""
+        report = err.report
+        hint = report.hint
+        got = np.shape(inputs)
+        if report.argument == "inputs" and report.dim == "in" and len(got) == 2:
+            # The previous layer's width: this layer resized to take it.
+            hint = f"make it {self.resized({'in': got[1]})}"
+        elif (
+            report.argument == "inputs"
+            and len(got) == 2
+            and got[1] == self.n_inputs
+            and np.asarray(inputs).dtype == np.float64
+        ):
+            # Only the dtype is refused: Chapter 17's float64 sine_data(), most likely.
+            hint = (
+                f"{hint}; to run Chapter 17 as the book prints it (float64 sine_data()), "
+                "`from shapenn.book.chapter17 import *`"
+            )
+        elif report.argument == "inputs" and len(got) > 2:
+            hint = f"flatten it: `inputs.reshape({got[0]}, -1)`"
+        return ShapeError(replace(report, hint=hint))
 
     def backward(self, dvalues: Outputs) -> Inputs:  # type: ignore[override]
         """The book's gradients: ``np.dot`` products, then each regularizer's term added.
@@ -252,6 +308,51 @@ class Layer_Dense(Dense):
         np.copyto(self.biases, biases)
 
 
+def around_forward(cls: type, around: Callable[..., Any]) -> None:
+    """Make ``cls.forward`` call ``around(checked, self, inputs, training)``, ``checked`` being
+    the checked ``forward``: ``around`` sees its ShapeError, and the annotations stay the
+    checked one's (a Model reads them to check the chain at ``finalize``)."""
+    checked = cls.forward  # type: ignore[attr-defined]
+
+    @functools.wraps(checked)
+    def forward(self: Any, inputs: Any, training: bool | None = None) -> Any:
+        __tracebackhide__ = True  # pytest: the caller's line is what matters
+        return around(checked, self, inputs, training)
+
+    cls.forward = forward  # type: ignore[attr-defined]
+
+
+def _dense_forward(
+    checked: Callable[..., Any], self: Layer_Dense, inputs: Any, training: Any
+) -> Any:
+    """The checked forward, its errors restated with the fix in the book's terms."""
+    __tracebackhide__ = True  # pytest: the caller's line is what matters
+    self._check_weights()
+    try:
+        return checked(self, inputs, training)
+    except ShapeError as err:
+        raise self._restated(err, inputs).with_traceback(None) from None
+
+
+around_forward(Layer_Dense, _dense_forward)
+
+
+#: Printed once, at the first float32 dropout: why the figures differ from the book's, the fix.
+_DROPOUT_DIFFERS = (
+    "shapenn.book: Layer_Dropout keeps its mask float32 (the book's float64 mask makes the "
+    "layers after it float64), so the figures printed differ from the book's; for the book's "
+    "numbers: `from shapenn.book.chapter15 import *` (Chapter 15) or `chapter18` (Chapter 18)"
+)
+_said: set[str] = set()
+
+
+def _say_once(line: str) -> None:
+    """Print ``line`` to stderr, once per process (not between the figures on stdout)."""
+    if line not in _said:
+        _said.add(line)
+        print(line, file=sys.stderr)
+
+
 class Layer_Dropout(Dropout):
     """The book's dropout: ``rate`` is the fraction dropped; the mask is drawn with
     ``np.random.binomial`` from NumPy's global generator, as the book draws it, in the
@@ -278,6 +379,8 @@ class Layer_Dropout(Dropout):
             self.output = copied
             return copied
         keep = 1 - self.rate
+        if inputs.dtype != np.float64:
+            _say_once(_DROPOUT_DIFFERS)
         draws = np.random.binomial(1, keep, size=inputs.shape)  # noqa: NPY002 - the book's draw
         self.mask = np.asarray(draws / keep, dtype=inputs.dtype)
         # In the inputs' own dtype: NumPy computes a big-endian product in native order.
@@ -820,12 +923,12 @@ class Model:
         batch_size = optional_positive("Model.train", "batch_size", batch_size)
         print_every = positive("Model.train", "print_every", print_every)
         X, y = _arrays("Model.train", X, y)
-        X, y = model._checked(X, y, "train")
+        X, y = self._checked(model, X, y, "train")
         if validation_data is not None:  # refused now, not after an epoch of training
             if not (isinstance(validation_data, tuple) and len(validation_data) == 2):
                 raise ArgumentError("Model.train: validation_data must be a tuple (X_val, y_val)")
             X_val, y_val = _arrays("Model.train", *validation_data, names=("X_val", "y_val"))
-            validation_data = model._checked(X_val, y_val, "train")
+            validation_data = self._checked(model, X_val, y_val, "train")
         self.accuracy.init(y)
         steps = 1 if batch_size is None else max(1, math.ceil(len(X) / batch_size))
         _BookLoop(self, model, steps, print_every, validation_data, batch_size).run(
@@ -837,7 +940,7 @@ class Model:
         model = self._ready("evaluate", optimizer=False)
         batch_size = optional_positive("Model.evaluate", "batch_size", batch_size)
         X_val, y_val = _arrays("Model.evaluate", X_val, y_val, names=("X_val", "y_val"))
-        X_val, y_val = model._checked(X_val, y_val, "evaluate")
+        X_val, y_val = self._checked(model, X_val, y_val, "evaluate")
         self.accuracy.init(y_val)
         self.loss.new_pass()
         self.accuracy.new_pass()
@@ -852,7 +955,37 @@ class Model:
     def predict(self, X: Any, *, batch_size: int | None = None) -> Any:
         """The model's outputs for X, ``batch_size`` rows at a time."""
         model = self._built("predict")
-        return model.predict(_array("Model.predict", "X", X), batch_size=batch_size)
+        X = _array("Model.predict", "X", X)
+        try:
+            return model.predict(X, batch_size=batch_size)
+        except ShapeError as err:
+            raise self._data_error(err, X, one=True).with_traceback(None) from None
+
+    def _checked(self, model: _Model, X: Any, y: Any, where: str) -> tuple[Any, Any]:
+        """``model._checked``, an error about X given the fix in the book's terms."""
+        try:
+            return model._checked(X, y, where)
+        except ShapeError as err:
+            raise self._data_error(err, X, one=False).with_traceback(None) from None
+
+    def _data_error(self, err: ShapeError, X: Any, *, one: bool) -> ShapeError:
+        """``err`` with a hint when X does not fit the first layer: images to flatten, or a
+        first layer to resize to the data's width (found with the layer's ``resized``)."""
+        width = err.bound.get("in") if err.argument in ("X", "X_val") else None
+        first = self.layers[0] if self.layers else None
+        shape = np.shape(X)
+        if not isinstance(width, int) or first is None or not shape:
+            return err
+        if one and len(shape) == 2 and math.prod(shape) == width:
+            size = "×".join(map(str, shape))
+            hint = f"it looks like one {size} image: flatten it: `image.reshape(1, -1)`"
+        elif len(shape) > 2 and math.prod(shape[1:]) == width:
+            hint = "flatten each sample: `X.reshape(len(X), -1)`"
+        elif len(shape) == 2 and callable(getattr(first, "resized", None)):
+            hint = f"make layers[0] {first.resized({'in': shape[1]})}"
+        else:
+            return err
+        return err.with_hint(hint)
 
     # --- parameters and files ---------------------------------------------------------------
 
@@ -900,7 +1033,7 @@ class Model:
 
     def save_parameters(self, path: str | os.PathLike[str]) -> None:
         """Write the parameters to ``path`` as a NumPy ``.npz`` (the book pickles them)."""
-        from ._files import write_atomically
+        from .._files import write_atomically
 
         arrays = {
             f"{index}.{name}": value
@@ -942,6 +1075,15 @@ class Model:
     @staticmethod
     def load(path: str | os.PathLike[str]) -> "Model":
         """A model written by ``save``, finalized and ready to evaluate and predict."""
+        source = as_path(path, "read")
+        with open_regular(
+            source,
+            "a model file",
+            lambda reason: PathError(f"Model.load: cannot read {str(source)!r}: {reason}"),
+        ) as handle:
+            pickled = handle.read(1).startswith(_PICKLE)
+        if pickled:
+            raise ModelFileError(f"Model.load: {str(source)!r} {_BOOK_PICKLE}")
         loaded = _load(path)
         _check_book_model(loaded, path)
         book = Model()
@@ -954,6 +1096,18 @@ class Model:
         book.set(loss=loaded.loss, optimizer=loaded.optimizer, accuracy=accuracy)
         book.finalize()
         return book
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickle.load of the book's own Model (its classes' names resolving to these) would
+        # build a Model without shapenn's parts, failing later with "no attribute '_model'".
+        if "_model" not in state:
+            raise ModelFileError(
+                "Model: this pickle holds the book's own Model (written by its Model.save), "
+                "not shapenn.book's: load it with the book's code, then copy its parameters "
+                "into a shapenn.book Model built the same way: "
+                "model.set_parameters(book_model.get_parameters())"
+            )
+        self.__dict__.update(state)
 
     def __repr__(self) -> str:
         return "Model([" + ", ".join(map(repr, self.layers)) + "])"
@@ -973,6 +1127,15 @@ def _arrays(
 # (what the book's save_parameters writes: protocol 2 and later open with 0x80).
 _ZIP, _PICKLE = b"PK\x03\x04", b"\x80"
 
+
+#: What a book-pickled model is and how to bring it over (Model.load, pickle.load).
+_BOOK_PICKLE = (
+    "is the book's Model.save format (a pickle of the book's own objects): shapenn never "
+    "unpickles a file, since unpickling can run any code it holds. If you wrote it and trust "
+    "it, load it with the book's code and copy its parameters into this Model built the same "
+    "way: model.set_parameters(book_model.get_parameters()); then model.save(path) writes "
+    "shapenn's file"
+)
 
 #: Bytes an array's .npy header may take beside its values (NumPy pads it to 64 bytes and up).
 _NPY_HEADER = 1 << 16
