@@ -14,15 +14,23 @@ does not fit is a mypy error in the words of the run-time ``ShapeError``::
     Model: `layers[2] Dense(32 → 3)` expected (batch, in=32), got (batch, 64) from
     layers[0] Dense(2 → 64): ... hint: make layers[2] Dense(64, 3), or layers[0] Dense(2, 32)
 
+A layer may be listed by a name its function or module assigns once (``hidden =
+sn.Dense(2, 64)``, then ``Model([hidden, ...])``). ``model.add(layer)`` sequences — shapenn's
+``Model`` and the book's (``from shapenn.book import *``), or a chain ``Model().add(a).add(b)``
+— are checked at each ``add``: the statements of the model variable's scope are replayed in
+order from its latest assignment ``model = Model(...)``, past calls that keep its layers
+(``set``, ``finalize``, ``fit``...); anything else naming the variable ends what is known.
+
 Nothing is re-implemented here: the dims come from the layers' own annotations, read by the
 engine's one dim parser (``shapenn.shapes``), and the chain and its message from
 ``shapenn.model``'s build. A size the plugin cannot know — a variable, a call, a layer class
-of one's own — is skipped, never guessed: the links it touches are left to the run-time check.
+of one's own, a name assigned twice — is skipped, never guessed: the links it touches are
+left to the run-time check.
 """
 
 import importlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, NamedTuple, cast
 
 from mypy.checker import TypeChecker
@@ -31,24 +39,38 @@ from mypy.nodes import (
     ARG_NAMED,
     ARG_POS,
     GDEF,
+    LDEF,
+    AssignmentExpr,
     AssignmentStmt,
+    Block,
     CallExpr,
+    ComparisonExpr,
     Context,
+    DelStmt,
     Expression,
+    ExpressionStmt,
     FloatExpr,
+    ForStmt,
+    FuncItem,
+    IfStmt,
     IntExpr,
     ListExpr,
+    MemberExpr,
     MypyFile,
     NameExpr,
+    Node,
     OperatorAssignmentStmt,
     OpExpr,
     RefExpr,
+    StarExpr,
+    Statement,
     StrExpr,
     TupleExpr,
     UnaryExpr,
     Var,
+    WithStmt,
 )
-from mypy.plugin import CheckerPluginInterface, FunctionContext, Plugin
+from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext, Plugin
 from mypy.types import Type
 
 from shapenn.layers import Layer
@@ -62,6 +84,14 @@ __all__ = ["SHAPE_ERROR", "ShapennPlugin", "plugin"]
 SHAPE_ERROR: Final = ErrorCode("shapenn-shape", "Layer sizes that do not fit", "shapenn")
 
 _MODEL: Final = "shapenn.model._model.Model"
+#: shapenn's Model and the book's (``from shapenn.book import *``), whose ``add`` is followed.
+_MODELS: Final = frozenset({_MODEL, "shapenn.book.Model"})
+#: Calls on a model variable that never change its layers: a ``model.add(...)`` sequence is
+#: followed past them, and past nothing else that names the variable.
+_SAFE_METHODS: Final = frozenset(
+    {"set", "finalize", "train", "fit", "evaluate", "predict", "summary", "save"}
+    | {"count_params", "set_training", "parameters", "get_parameters"}
+)
 
 Shape = tuple[Size, ...]
 
@@ -159,8 +189,100 @@ def _layer_class(callee: Expression) -> type[Layer] | None:
     return found if isinstance(found, type) and issubclass(found, Layer) else None
 
 
-def _build(expr: Expression, api: CheckerPluginInterface) -> Layer | None:
-    """The layer a literal constructor call builds, with no weights drawn; None if unknown."""
+def _binds(target: Expression, var: Var) -> bool:
+    """Whether an assignment's target (a name, or names unpacked) binds ``var``."""
+    if isinstance(target, NameExpr):
+        return target.node is var
+    if isinstance(target, TupleExpr | ListExpr):
+        return any(_binds(item, var) for item in target.items)
+    if isinstance(target, StarExpr):
+        return _binds(target.expr, var)
+    return False
+
+
+#: The attributes of mypy's statements and expressions that hold the nodes inside them.
+_CHILDREN: Final = (
+    *("defs", "body", "else_body", "finally_body", "handlers", "func", "expr", "lvalues"),
+    *("lvalue", "rvalue", "callee", "args", "items", "left", "right", "operands", "index"),
+    *("target", "value", "cond", "if_expr", "else_expr", "base", "begin_index", "end_index"),
+    *("stride", "key", "sequences", "indices", "condlists", "left_expr", "right_expr"),
+)
+
+
+def _nodes(value: object) -> Iterator[Node]:
+    if isinstance(value, Statement | Expression | Block):
+        yield value
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _nodes(item)
+
+
+def _descendants(root: Node) -> Iterator[Node]:
+    """``root`` and every statement and expression inside it, functions' bodies included.
+    (mypy's own ``TraverserVisitor`` is compiled and cannot be subclassed here.)"""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        for attribute in _CHILDREN:
+            stack.extend(_nodes(getattr(node, attribute, None)))
+
+
+def _bindings(scope: Node, var: Var) -> tuple[list[Expression], bool]:
+    """The values of a scope's plain assignments ``var = ...``, and whether it binds ``var``
+    another way (``+=``, a ``for`` or ``with`` target, unpacking, ``:=``, ``del``)."""
+    values: list[Expression] = []
+    other = False
+    for node in _descendants(scope):
+        if isinstance(node, AssignmentStmt):
+            for target in node.lvalues:
+                if isinstance(target, NameExpr) and target.node is var:
+                    values.append(node.rvalue)
+                elif _binds(target, var):
+                    other = True
+        elif isinstance(node, OperatorAssignmentStmt):
+            other = other or _binds(node.lvalue, var)
+        elif isinstance(node, ForStmt):
+            other = other or _binds(node.index, var)
+        elif isinstance(node, WithStmt):
+            other = other or any(t is not None and _binds(t, var) for t in node.target)
+        elif isinstance(node, AssignmentExpr):
+            other = other or _binds(node.target, var)
+        elif isinstance(node, DelStmt):
+            other = other or _binds(node.expr, var)
+    return values, other
+
+
+def _scope(name: NameExpr, api: CheckerPluginInterface) -> FuncItem | MypyFile | None:
+    """The function (a local name) or module (a module-level name) that binds ``name``."""
+    if not isinstance(api, TypeChecker) or not isinstance(name.node, Var):
+        return None
+    if name.kind == LDEF:
+        return api.scope.current_function()
+    if name.kind == GDEF:
+        return api.modules.get(name.node.fullname.rpartition(".")[0])
+    return None
+
+
+def _assigned(name: NameExpr, api: CheckerPluginInterface) -> Expression | None:
+    """The value of a variable its scope assigns exactly once and binds no other way."""
+    scope = _scope(name, api)
+    if scope is None or not isinstance(name.node, Var):
+        return None
+    values, other = _bindings(scope, name.node)
+    return values[0] if len(values) == 1 and not other else None
+
+
+def _build(expr: Expression, api: CheckerPluginInterface, follow: bool = True) -> Layer | None:
+    """The layer a literal constructor call builds, with no weights drawn; None if unknown.
+
+    A name assigned once in its scope (``hidden = sn.Dense(2, 64)``) is that call."""
+    if isinstance(expr, NameExpr) and follow:
+        assigned = _assigned(expr, api)
+        return None if assigned is None else _build(assigned, api, follow=False)
     if not isinstance(expr, CallExpr):
         return None
     cls = _layer_class(expr.callee)
@@ -278,6 +400,161 @@ def _check(layers: Sequence[Layer | None], declared: tuple[int, ...] | None) -> 
     return _walk(layers, 0, ("batch", *declared) if declared is not None else None)
 
 
+def _layers(items: Sequence[Expression], api: CheckerPluginInterface) -> list[Layer | None] | None:
+    """The layers a list's items build; None when one name is listed twice (one object at
+    two places: an ArgumentError at run time, not a size)."""
+    names = [item.node for item in items if isinstance(item, NameExpr)]
+    if len({id(node) for node in names}) != len(names):
+        return None
+    return [_build(item, api) for item in items]
+
+
+Parts = tuple[list[Expression], tuple[int, ...] | None]
+
+
+def _model_parts(expr: Expression, api: CheckerPluginInterface) -> Parts | None:
+    """The layer expressions and declared sample shape of the model ``expr`` builds:
+    ``Model([...], input_shape=...)``, ``Model()``, either followed by ``.add(layer)`` calls;
+    None for anything else."""
+    if not isinstance(expr, CallExpr):
+        return None
+    callee = expr.callee
+    if isinstance(callee, MemberExpr) and callee.name == "add":
+        inner = _model_parts(callee.expr, api)
+        if inner is None or expr.arg_kinds != [ARG_POS]:
+            return None
+        return [*inner[0], expr.args[0]], inner[1]
+    if not isinstance(callee, RefExpr) or callee.fullname not in _MODELS:
+        return None
+    layers: list[Expression] = []
+    declared: tuple[int, ...] | None = None
+    for arg, kind, name in zip(expr.args, expr.arg_kinds, expr.arg_names, strict=True):
+        if (kind == ARG_POS and name is None) or name == "layers":
+            if not isinstance(arg, ListExpr | TupleExpr):
+                return None
+            layers = list(arg.items)
+        elif name == "input_shape":
+            value = _value(arg, api)
+            if not isinstance(value, tuple | list) or not all(type(v) is int for v in value):
+                return None
+            declared = tuple(value)
+        elif kind != ARG_NAMED:
+            return None
+    return layers, declared
+
+
+def _adds(expr: Expression, var: Var) -> list[CallExpr] | None:
+    """The calls of ``var.add(a).add(b)...`` in order, or None for another expression."""
+    calls: list[CallExpr] = []
+    while (
+        isinstance(expr, CallExpr)
+        and isinstance(expr.callee, MemberExpr)
+        and expr.callee.name == "add"
+        and expr.arg_kinds == [ARG_POS]
+    ):
+        calls.append(expr)
+        expr = expr.callee.expr
+    if not calls or not isinstance(expr, NameExpr) or expr.node is not var:
+        return None
+    return calls[::-1]
+
+
+def _uses(statement: Statement, var: Var, call: CallExpr) -> tuple[bool, bool]:
+    """Whether a statement holds the ``add`` call being checked, and whether it names a model
+    variable other than to call a method that keeps its layers."""
+    holds_call = False
+    names = safe = 0
+    for node in _descendants(statement):
+        if isinstance(node, CallExpr):
+            holds_call = holds_call or node is call
+            callee = node.callee
+            if (
+                isinstance(callee, MemberExpr)
+                and callee.name in _SAFE_METHODS
+                and isinstance(callee.expr, NameExpr)
+                and callee.expr.node is var
+            ):
+                safe += 1
+        elif isinstance(node, NameExpr) and node.node is var:
+            names += 1
+    return holds_call, names > safe
+
+
+def _main_guarded(statement: Statement) -> list[Statement]:
+    """The statements of an ``if __name__ == "__main__":`` block (with no ``else``), run in
+    order as the module's own; any other statement as it is."""
+    if isinstance(statement, IfStmt) and len(statement.expr) == 1 and not statement.else_body:
+        test = statement.expr[0]
+        if (
+            isinstance(test, ComparisonExpr)
+            and test.operators == ["=="]
+            and isinstance(test.operands[0], NameExpr)
+            and test.operands[0].name == "__name__"
+            and isinstance(test.operands[1], StrExpr)
+            and test.operands[1].value == "__main__"
+        ):
+            return statement.body[0].body
+    return [statement]
+
+
+def _sequence(call: CallExpr, api: CheckerPluginInterface) -> Parts | None:
+    """The layers of the model ``call`` adds to, up to and with the one it adds: a chain on
+    ``Model(...)`` itself, or the statements of the variable's scope in order, from its
+    latest assignment ``model = Model(...)`` to this ``model.add(...)``."""
+    base: Expression = call
+    while (
+        isinstance(base, CallExpr)
+        and isinstance(base.callee, MemberExpr)
+        and base.callee.name == "add"
+    ):
+        base = base.callee.expr
+    if not isinstance(base, NameExpr):
+        return _model_parts(call, api)
+    var, scope = base.node, _scope(base, api)
+    if not isinstance(var, Var) or scope is None:
+        return None
+    body: list[Statement] = scope.defs if isinstance(scope, MypyFile) else scope.body.body
+    body = [inner for statement in body for inner in _main_guarded(statement)]
+    state: Parts | None = None
+    for statement in body:
+        if isinstance(statement, AssignmentStmt) and any(
+            _binds(target, var) for target in statement.lvalues
+        ):
+            target = statement.lvalues[0]
+            plain = len(statement.lvalues) == 1 and isinstance(target, NameExpr)
+            state = _model_parts(statement.rvalue, api) if plain else None
+            continue
+        adds = _adds(statement.expr, var) if isinstance(statement, ExpressionStmt) else None
+        if adds is not None:
+            for add in adds:
+                state = None if state is None else ([*state[0], add.args[0]], state[1])
+                if add is call:
+                    return state
+            continue
+        holds_call, unsafe = _uses(statement, var, call)
+        if holds_call:
+            return None  # inside a branch or a loop: the order is not the statements'
+        if unsafe:
+            state = None
+    return None
+
+
+def _add_call(ctx: MethodContext) -> Type:
+    """Check ``model.add(layer)`` against the layers added before it."""
+    call = ctx.context
+    if not isinstance(call, CallExpr) or call.arg_kinds != [ARG_POS]:
+        return ctx.default_return_type
+    try:
+        parts = _sequence(call, ctx.api)
+        built = None if parts is None else _layers(parts[0], ctx.api)
+        failure = None if parts is None or built is None else _check(built, parts[1])
+    except Exception:  # never break a type check on shapenn's account
+        return ctx.default_return_type
+    if failure is not None and parts is not None and failure.at == len(parts[0]) - 1:
+        _report(ctx.api, failure.message, call.args[0])  # only where this layer is the misfit
+    return ctx.default_return_type
+
+
 def _model_call(ctx: FunctionContext) -> Type:
     """Check ``Model(layers, ..., input_shape=...)`` and return the type mypy inferred."""
     call = ctx.context
@@ -299,8 +576,8 @@ def _model_call(ctx: FunctionContext) -> Type:
             return ctx.default_return_type  # a sample shape only data can tell
         declared = tuple(value)
     try:
-        built = [_build(item, ctx.api) for item in layers_expr.items]
-        failure = _check(built, declared)
+        built = _layers(layers_expr.items, ctx.api)
+        failure = None if built is None else _check(built, declared)
     except Exception:  # never break a type check on shapenn's account
         return ctx.default_return_type
     if failure is not None:  # on the line of the layer that does not fit
@@ -320,6 +597,10 @@ class ShapennPlugin(Plugin):
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
         return _model_call if fullname == _MODEL else None
+
+    def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
+        model, _, method = fullname.rpartition(".")
+        return _add_call if method == "add" and model in _MODELS else None
 
 
 def plugin(version: str) -> type[Plugin]:
