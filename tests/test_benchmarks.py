@@ -15,6 +15,11 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("train_mlp.py", ["--samples", "256", "--batches", "64", "--markdown"], ["ceiling"]),
         ("train_lenet.py", ["--samples", "128", "--markdown"], ["shapenn (checks on)"]),
         ("predict_export.py", ["--samples", "256", "--repeats", "1"], ["shapenn predict"]),
+        (
+            "train_gpt.py",
+            ["--steps", "2", "--seconds", "1", "--threads", "1", "--markdown"],
+            ["shapenn (checks on)", "bigram baseline"],
+        ),
     ],
 )
 def test_a_benchmark_runs_and_prints_its_table(

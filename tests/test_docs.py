@@ -56,6 +56,7 @@ PAGES = [
     "shape-errors.md",
     "custom-layers.md",
     "convolutions.md",
+    "sequences.md",
     "training.md",
     "saving.md",
     "testing.md",
