@@ -362,7 +362,7 @@ class _ConvBackward(_Convolution, anchors=("inputs", "weights", "cols")):
         Floating[Array1D, " out_channels"],
     ]:
         """Shape: dvalues (batch, out_channels, oh, ow), inputs (batch, in_channels, h, w),
-        cols (in_channels·kh·kw, batch·oh·ow), weights (out_channels, in_channels, kh, kw),
+        cols (in_channels·kh·kw, oh·ow·batch), weights (out_channels, in_channels, kh, kw),
         with oh = (h+pad_h-kh)//stride_h+1 and ow = (w+pad_w-kw)//stride_w+1 → (dinputs,
         dweights, dbiases)"""
         self.fits(inputs, weights, outputs=False)
@@ -379,13 +379,13 @@ class _ConvParameterGradients(_Call, anchors=("weights", "dvalues")):
     def forward(
         self,
         dvalues: Floating[Array4D, "batch out_channels oh ow"],
-        cols: Floating[Array2D, "in_channels*kh*kw batch*oh*ow"],
+        cols: Floating[Array2D, "in_channels*kh*kw oh*ow*batch"],
         weights: Floating[Array4D, "out_channels in_channels kh kw"],
     ) -> tuple[
         Floating[Array4D, "out_channels in_channels kh kw"], Floating[Array1D, " out_channels"]
     ]:
         """Shape: dvalues (batch, out_channels, oh, ow), cols (in_channels·kh·kw,
-        batch·oh·ow), weights (out_channels, in_channels, kh, kw) → (dweights, dbiases)"""
+        oh·ow·batch), weights (out_channels, in_channels, kh, kw) → (dweights, dbiases)"""
         gradients: tuple[Any, Any] = _conv.conv2d_parameter_gradients(dvalues, cols, weights)
         return gradients
 
@@ -418,15 +418,15 @@ def conv2d_forward(
 ) -> tuple[Floating[Array4D, "batch out_channels oh ow"], Floating[Array2D, "patch positions"]]:
     """Cross-correlate each kernel with the zero-padded inputs, add its bias.
 
-    Returns the outputs and the im2col matrix — one column per output position (``batch · oh
-    · ow`` of them), one row per weight of a kernel (``in_channels · kh · kw``) — which the
-    backward pass reuses.
+    Returns the outputs and the im2col matrix — one column per output position (``oh · ow ·
+    batch`` of them, in that order), one row per weight of a kernel (``in_channels · kh ·
+    kw``) — which the backward pass reuses.
 
     Shape:
         inputs: (batch, in_channels, h, w); weights: (out_channels, in_channels, kh, kw);
         biases: (out_channels,); stride: (stride_h, stride_w) >= 1; padding: ((top, bottom),
         (left, right)) >= 0 → (outputs: (batch, out_channels, oh, ow), cols: (in_channels · kh
-        · kw, batch · oh · ow)), with ``oh = (h + top + bottom − kh) // stride_h + 1`` and
+        · kw, oh · ow · batch)), with ``oh = (h + top + bottom − kh) // stride_h + 1`` and
         ``ow`` likewise, each at least 1.
     """
     __tracebackhide__ = True
@@ -454,7 +454,7 @@ def conv2d_backward(
 
     Shape:
         dvalues: (batch, out_channels, oh, ow); inputs: (batch, in_channels, h, w) of the
-        forward pass; cols: its im2col matrix (in_channels · kh · kw, batch · oh · ow);
+        forward pass; cols: its im2col matrix (in_channels · kh · kw, oh · ow · batch);
         weights: (out_channels, in_channels, kh, kw); stride and padding as for
         `conv2d_forward`, which give ``oh`` and ``ow`` → (dinputs: (batch, in_channels, h, w),
         dweights: the weights' shape, dbiases: (out_channels,)).
@@ -473,8 +473,8 @@ def conv2d_parameter_gradients(
     """The parameter gradients alone, for a first layer whose input gradient nobody needs.
 
     Shape:
-        dvalues: (batch, out_channels, oh, ow); cols: (in_channels · kh · kw, batch · oh ·
-        ow); weights: (out_channels, in_channels, kh, kw) → (dweights: the weights' shape,
+        dvalues: (batch, out_channels, oh, ow); cols: (in_channels · kh · kw, oh · ow ·
+        batch); weights: (out_channels, in_channels, kh, kw) → (dweights: the weights' shape,
         dbiases: (out_channels,)).
     """
     __tracebackhide__ = True

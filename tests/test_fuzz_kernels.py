@@ -227,7 +227,8 @@ def _im2col(x: Array, kh: int, kw: int, stride: Any, padding: Any) -> Array:
     xp = np.pad(x, ((0, 0), (0, 0), *padding))
     windows = _windows(xp, kh, kw, *stride)  # (b, c, oh, ow, kh, kw)
     b, c, oh, ow = windows.shape[:4]
-    return windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, b * oh * ow)
+    # Columns ordered (oh, ow, batch), as conv2d_forward documents.
+    return windows.transpose(1, 4, 5, 2, 3, 0).reshape(c * kh * kw, oh * ow * b)
 
 
 def _conv_forward(x: Array, w: Array, b: Array, stride: Any, padding: Any) -> tuple[Array, Array]:
@@ -242,7 +243,7 @@ def _conv_forward(x: Array, w: Array, b: Array, stride: Any, padding: Any) -> tu
 def _conv_parameter_gradients(dv: Array, cols: Array, w: Array) -> tuple[Array, Array]:
     _floats(dv, cols, w)
     assert dv.ndim == 4 and w.ndim == 4 and dv.shape[1] == w.shape[0]
-    planes = dv.transpose(1, 0, 2, 3).reshape(dv.shape[1], -1)
+    planes = dv.transpose(1, 2, 3, 0).reshape(dv.shape[1], -1)
     assert cols.shape == (w.shape[1] * w.shape[2] * w.shape[3], planes.shape[1])
     return np.einsum("oq,pq->op", planes, cols).reshape(w.shape), planes.sum(axis=1)
 

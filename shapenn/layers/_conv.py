@@ -2,6 +2,11 @@
 and ONNX, computed as im2col — a strided view of every kernel-sized window, copied once into
 rows — and one matrix product, forward and backward.
 
+Arrays are NCHW by shape, but what this module returns is batch-last in memory — (channels,
+h, w, batch) seen through a transpose — so that the copies and strided adds of im2col and its
+inverse, and the elementwise layers and pools between convolutions, run over long contiguous
+stretches rather than one image row at a time.
+
 The output size is arithmetic on named dims, ``(h+pad_h-kh)//stride_h+1``, written in the
 annotation of ``Conv2D.forward``: the checks, build-time inference, ``summary()`` and the
 "how the sizes got there" lines of an error all read it from there.
@@ -41,9 +46,9 @@ def conv2d_forward(
 ) -> tuple[Floating[Array4D, "batch out_channels oh ow"], Floating[Array2D, "patch positions"]]:
     """Cross-correlate each kernel with the zero-padded inputs, add its bias.
 
-    Returns the outputs and the im2col matrix — one column per output position (``batch · oh
-    · ow`` of them), one row per weight of a kernel (``in_channels · kh · kw``) — which the
-    backward pass reuses.
+    Returns the outputs and the im2col matrix — one column per output position (``oh · ow ·
+    batch`` of them, in that order), one row per weight of a kernel (``in_channels · kh ·
+    kw``) — which the backward pass reuses.
 
     Shape:
         inputs: (batch, in_channels, h, w); weights: (out_channels, in_channels, kh, kw);
@@ -51,18 +56,20 @@ def conv2d_forward(
         positions)).
     """
     out_channels, in_channels, kh, kw = weights.shape
-    windows = _windows(_pad(inputs, padding), kh, kw, stride)  # (B, C, oh, ow, kh, kw)
+    windows = _windows(_padded(inputs, padding), kh, kw, stride)  # (B, C, oh, ow, kh, kw)
     batch, _, oh, ow = windows.shape[:4]
-    # Each row of `cols` gathers one kernel offset of one channel from every window: whole
-    # image rows copied at a time, 3-4x faster than gathering kh·kw values per window.
+    # Row (c, i, j) of `cols` holds offset (i, j) of channel c in every window, its columns
+    # ordered (oh, ow, batch): over batch-last memory each image row of the windows is one
+    # contiguous run of ow · batch values, the cheapest copy im2col can be.
     # (Sizes spelled out, not -1: an empty batch is a valid, empty input.)
-    cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(in_channels * kh * kw, batch * oh * ow)
+    cols = windows.transpose(1, 4, 5, 2, 3, 0).reshape(in_channels * kh * kw, oh * ow * batch)
     planes = weights.reshape(out_channels, in_channels * kh * kw) @ cols
     planes += biases[:, None]
-    # Channel-major memory seen as NCHW: activations and pools keep that layout, the next
-    # convolution reads whole rows of it, and the backward pass gets (channels, positions)
-    # for free. Flatten copies it into NCHW order.
-    outputs = planes.reshape(out_channels, batch, oh, ow).transpose(1, 0, 2, 3)
+    # The product's memory, (channels, oh, ow, batch), seen as NCHW: activations and pools
+    # keep that layout (their inner loops then run over the batch), the next convolution
+    # reads it without a transpose, and the backward pass gets (channels, positions) for
+    # free. Flatten copies it into NCHW order.
+    outputs = planes.reshape(out_channels, oh, ow, batch).transpose(3, 0, 1, 2)
     return outputs, cols
 
 
@@ -94,17 +101,19 @@ def conv2d_backward(
     out_channels, in_channels, kh, kw = weights.shape
     batch, _, oh, ow = dvalues.shape
     dcols = weights.reshape(out_channels, in_channels * kh * kw).T @ planes
-    dcols = dcols.reshape(in_channels, kh, kw, batch, oh, ow)
+    dcols = dcols.reshape(in_channels, kh, kw, oh, ow, batch)
     (top, bottom), (left, right) = padding
     height, width = inputs.shape[2] + top + bottom, inputs.shape[3] + left + right
-    padded = np.zeros((in_channels, batch, height, width), dtype=dcols.dtype)
+    # Batch-last, as the columns are: each strided add below runs over whole (ow, batch)
+    # stretches of memory instead of ow values at a time, 2-3x faster.
+    padded = np.zeros((in_channels, height, width, batch), dtype=dcols.dtype)
     sh, sw = stride
     for i in range(kh):  # a loop over the kernel's offsets, never over pixels or samples
         for j in range(kw):
-            padded[:, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += dcols[
+            padded[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += dcols[
                 :, i, j
             ]
-    dinputs = padded[:, :, top : height - bottom, left : width - right].transpose(1, 0, 2, 3)
+    dinputs = padded[:, top : height - bottom, left : width - right].transpose(3, 0, 1, 2)
     return dinputs, dweights, dbiases
 
 
@@ -124,10 +133,17 @@ def conv2d_parameter_gradients(
     return _parameter_gradients(_planes(dvalues), cols, weights)
 
 
-def _pad(inputs: Any, padding: Padding) -> Any:
-    if not any(padding[0]) and not any(padding[1]):
+def _padded(inputs: Any, padding: Padding) -> Any:
+    """``inputs`` zero-padded, in batch-last memory ``(channels, h, w, batch)`` seen as NCHW:
+    a view when they already are and need no padding, else one copy that does both."""
+    (top, bottom), (left, right) = padding
+    if not any((top, bottom, left, right)) and inputs.transpose(1, 2, 3, 0).flags.c_contiguous:
         return inputs
-    return np.pad(inputs, ((0, 0), (0, 0), *padding))
+    batch, channels, height, width = inputs.shape
+    shape = (channels, height + top + bottom, width + left + right, batch)
+    padded = (np.zeros if top + bottom + left + right else np.empty)(shape, inputs.dtype)
+    padded[:, top : top + height, left : left + width] = inputs.transpose(1, 2, 3, 0)
+    return padded.transpose(3, 0, 1, 2)
 
 
 def _windows(padded: Any, kh: int, kw: int, stride: tuple[int, int]) -> Any:
@@ -137,10 +153,11 @@ def _windows(padded: Any, kh: int, kw: int, stride: tuple[int, int]) -> Any:
 
 
 def _planes(dvalues: Any) -> Any:
-    """(batch, channels, oh, ow) as one row per channel: (channels, batch · oh · ow); free
-    when ``dvalues`` is channel-major in memory, as this module's outputs are."""
+    """(batch, channels, oh, ow) as one row per channel, columns in the order of ``cols``:
+    (channels, oh · ow · batch); free when ``dvalues`` is batch-last in memory, as this
+    module's outputs are."""
     batch, channels, oh, ow = dvalues.shape
-    return dvalues.transpose(1, 0, 2, 3).reshape(channels, batch * oh * ow)
+    return dvalues.transpose(1, 2, 3, 0).reshape(channels, oh * ow * batch)
 
 
 def _parameter_gradients(planes: Any, cols: Any, weights: Any) -> tuple[Any, Any]:

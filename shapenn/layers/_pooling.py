@@ -48,7 +48,7 @@ def max_pool2d_forward(
         inputs: (batch, channels, h, w) → (batch, channels, oh, ow).
     """
     views = _offsets(inputs, pool, stride)
-    outputs: Floating[Array4D, "batch channels oh ow"] = next(views).copy()
+    outputs: Floating[Array4D, "batch channels oh ow"] = next(views).copy(order="K")
     for view in views:
         np.maximum(outputs, view, out=outputs)
     return outputs
@@ -69,18 +69,30 @@ def max_pool2d_backward(
         dvalues: (batch, channels, oh, ow); inputs: (batch, channels, h, w) and outputs:
         (batch, channels, oh, ow) of the forward pass → dinputs: (batch, channels, h, w).
     """
-    # zeros_like keeps the inputs' memory layout (a convolution's channel-major output), so
-    # the gradient reaches that convolution's backward in the layout it reads without a copy.
-    dinputs: Floating[Array4D, "batch channels h w"] = np.zeros_like(inputs, dtype=dvalues.dtype)
+    # *_like keeps the inputs' memory layout (a convolution's batch-last output), so every
+    # loop below runs over the batch, and the gradient reaches that convolution's backward in
+    # the layout it reads without a copy.
+    (ph, pw), (sh, sw) = pool, stride
+    disjoint = (ph, pw) == (sh, sw)  # each input in one window at most: each view written once
+    covered = disjoint and inputs.shape[2] % ph == 0 and inputs.shape[3] % pw == 0
+    dinputs: Floating[Array4D, "batch channels h w"] = (
+        np.empty_like if covered else np.zeros_like
+    )(inputs, dtype=dvalues.dtype)
     # What is left of each window's gradient: taken by the first offset that holds the max,
     # so ties (a window of zeros after ReLU) do not count it twice.
-    remaining = dvalues.copy()
-    for view, target in zip(
-        _offsets(inputs, pool, stride), _offsets(dinputs, pool, stride), strict=True
-    ):
-        taken = remaining * (view == outputs)
-        target += taken
-        remaining -= taken
+    remaining = np.empty_like(outputs, dtype=dvalues.dtype)
+    remaining[...] = dvalues
+    mask = np.empty_like(outputs, dtype=bool)
+    offsets = list(
+        zip(_offsets(inputs, pool, stride), _offsets(dinputs, pool, stride), strict=True)
+    )
+    for n, (view, target) in enumerate(offsets):
+        np.equal(view, outputs, out=mask)
+        taken = np.multiply(remaining, mask, out=target if disjoint else None)
+        if not disjoint:
+            target += taken
+        if n + 1 < len(offsets):
+            remaining -= taken
     return dinputs
 
 
@@ -96,7 +108,7 @@ def avg_pool2d_forward(
         inputs: (batch, channels, h, w) → (batch, channels, oh, ow).
     """
     views = _offsets(inputs, pool, stride)
-    outputs: Floating[Array4D, "batch channels oh ow"] = next(views).copy()
+    outputs: Floating[Array4D, "batch channels oh ow"] = next(views).copy(order="K")
     for view in views:
         outputs += view
     outputs *= np.asarray(1.0 / (pool[0] * pool[1]), dtype=outputs.dtype)

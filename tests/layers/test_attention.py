@@ -181,7 +181,8 @@ def test_a_query_that_sees_no_key_gives_zeros_never_nan() -> None:
         output = layer.forward(x, mask)
         assert not output[1].any()
         assert not layer.attention_weights[1].any()
-        np.testing.assert_allclose(output[[0, 2]], layer.forward(x[[0, 2]]), rtol=1e-6)
+        # Two sequences in place of three: BLAS may block the products differently (float32).
+        np.testing.assert_allclose(output[[0, 2]], layer.forward(x[[0, 2]]), rtol=1e-5, atol=1e-6)
         layer.forward(x, mask)
         dinputs = layer.backward(np.ones_like(x))
     assert np.isfinite(dinputs).all() and not dinputs[1].any()
