@@ -1,24 +1,80 @@
-"""What the benchmark scripts share: the timing rule and the line that says what ran."""
+"""What the benchmark scripts share: the timing rule, the memory rule and the line that says
+what ran."""
 
+import json
 import platform
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
 import shapenn as sn
 
+MiB = 1 << 20
+
 
 def measure(run_epoch: Callable[[], None], epochs: int) -> float:
     """Median seconds per epoch over ``epochs`` epochs after one warm-up epoch."""
-    run_epoch()
-    times = []
+    return measure_all({"run": run_epoch}, epochs)["run"]
+
+
+def measure_all(runs: Mapping[str, Callable[[], None]], epochs: int) -> dict[str, float]:
+    """Median seconds per epoch of each run: one warm-up epoch each, then ``epochs`` rounds in
+    which every run trains one epoch in turn (in reverse order every other round). A slow
+    spell of the machine then falls on all of them alike, and their ratios hold on a machine
+    whose speed drifts by more than they differ."""
+    for run in runs.values():
+        run()
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    names = list(runs)
+    for round_ in range(epochs):
+        for name in names if round_ % 2 == 0 else reversed(names):
+            start = time.perf_counter()
+            runs[name]()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(spent) for name, spent in times.items()}
+
+
+def _status(field: str) -> int:
+    """A memory figure of this process from /proc/self/status, in bytes (Linux)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise OSError(f"no {field} in /proc/self/status")
+
+
+def training_peak(run_epoch: Callable[[], None], epochs: int = 2) -> int:
+    """How far, in bytes, this process's resident memory rises above what it holds before
+    training while ``run_epoch`` trains ``epochs`` epochs: the optimizer's state, the caches
+    of a step and its temporaries at their largest (imports, data and the model's initial
+    weights are already there). Linux only: it resets the kernel's peak (``VmHWM``)."""
+    before = _status("VmRSS")
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")  # the peak resident size starts again from the current one
     for _ in range(epochs):
-        start = time.perf_counter()
         run_epoch()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return _status("VmHWM") - before
+
+
+def peaks_in_children(script: str, names: list[str], args: list[str]) -> dict[str, int | None]:
+    """``training_peak`` of each implementation, each in a fresh ``python script --peak-of
+    NAME *args`` process (so none inherits another's freed memory); None where it failed or
+    the platform cannot say."""
+    found: dict[str, int | None] = {}
+    for name in names:
+        result = subprocess.run(
+            [sys.executable, script, "--peak-of", name, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        lines = result.stdout.strip().splitlines()
+        found[name] = json.loads(lines[-1]) if result.returncode == 0 and lines else None
+    return found
 
 
 def environment() -> str:

@@ -11,16 +11,21 @@ epoch, then ``--epochs`` (at least 4) measured ones; the figure is the median sa
   its weight and input gradients backward (none for the first layer's input), and the dense
   layers' — into preallocated arrays: what an im2col implementation could reach at most.
 
+The implementations take turns epoch by epoch, so that a change in the machine's load falls on
+all of them alike. Peak memory: for shapenn (checks on) and PyTorch, each in a fresh process,
+how far resident memory rises while training two epochs above what the process held before.
+
 Run:  python benchmarks/train_lenet.py               (about two minutes on 2 cores)
       python benchmarks/train_lenet.py --markdown    (the table for docs/benchmarks.md)
 """
 
 import argparse
+import json
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from _common import environment, measure
+from _common import MiB, environment, measure_all, peaks_in_children, training_peak
 
 import shapenn as sn
 
@@ -138,42 +143,79 @@ def ceiling_epoch(X: Array, batch: int) -> Callable[[], None]:
     return run
 
 
+def implementations(X: Array, y: Array, batch: int) -> dict[str, Callable[[], None]]:
+    """Each implementation's epoch at ``batch``."""
+    found: dict[str, Callable[[], None]] = {}
+    for name, checks in (("shapenn (checks on)", True), ("shapenn (checks off)", False)):
+        found[name] = shapenn_run(X, y, batch, checks)
+    peer = torch_epoch(X, y, batch)
+    if peer is not None:
+        found["PyTorch CPU"] = peer
+    found["matmul-only ceiling"] = ceiling_epoch(X, batch)
+    return found
+
+
+def shapenn_run(X: Array, y: Array, batch: int, checks: bool) -> Callable[[], None]:
+    epoch = shapenn_epoch(X, y, batch, shapenn_model())
+
+    def run() -> None:
+        with sn.checks(checks):
+            epoch()
+
+    return run
+
+
+PEAKS = ["shapenn (checks on)", "PyTorch CPU"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=10000)
     parser.add_argument("--epochs", type=int, default=4, help="measured epochs (at least 4)")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
+    parser.add_argument(
+        "--no-memory", action="store_true", help="skip the peak-memory runs (one process each)"
+    )
+    parser.add_argument("--peak-of", help=argparse.SUPPRESS)  # a child of the memory runs
     args = parser.parse_args()
     epochs = max(4, args.epochs)
     X, y = synthetic(args.samples)
+    if args.peak_of is not None:
+        print(json.dumps(training_peak(implementations(X, y, args.batch)[args.peak_of])))
+        return
     print(environment())
     print(
         f"LeNet-style CNN, Adam, {args.samples} samples of 1×28×28, batch {args.batch}; "
-        f"median of {epochs} epochs after a warm-up epoch\n"
+        f"median of {epochs} epochs after a warm-up epoch, the implementations taking turns "
+        "epoch by epoch\n"
     )
-    rate: dict[str, float] = {}
-    for name, checks in (("shapenn (checks on)", True), ("shapenn (checks off)", False)):
-        with sn.checks(checks):
-            run = shapenn_epoch(X, y, args.batch, shapenn_model())
-            rate[name] = args.samples / measure(run, epochs)
-    peer = torch_epoch(X, y, args.batch)
-    if peer is not None:
-        rate["PyTorch CPU"] = args.samples / measure(peer, epochs)
-    rate["matmul-only ceiling"] = args.samples / measure(ceiling_epoch(X, args.batch), epochs)
+    found = implementations(X, y, args.batch)
+    rate = {name: args.samples / spent for name, spent in measure_all(found, epochs).items()}
+    peaks: dict[str, int | None] = {}
+    if not args.no_memory:
+        common = ["--samples", str(args.samples), "--batch", str(args.batch)]
+        peaks = peaks_in_children(__file__, [n for n in PEAKS if n in found], common)
     torch_rate, ceiling = rate.get("PyTorch CPU"), rate["matmul-only ceiling"]
     if args.markdown:
-        print("| implementation | samples/s | vs PyTorch | of ceiling |")
-        print("|---|---:|---:|---:|")
+        print("| implementation | samples/s | vs PyTorch | of ceiling | peak MiB |")
+        print("|---|---:|---:|---:|---:|")
     for name, value in rate.items():
-        versus = f"{value / torch_rate:.2f}" if torch_rate else "–"
+        versus = f"{value / torch_rate:.2f}" if torch_rate else "-"
+        peak = peaks.get(name)
+        memory = f"{peak / MiB:.1f}" if peak is not None else "-"
         if args.markdown:
-            print(f"| {name} | {value:,.0f} | {versus} | {value / ceiling:.2f} |")
+            print(f"| {name} | {value:,.0f} | {versus} | {value / ceiling:.2f} | {memory} |")
         else:
             print(f"{name:<22} {value:>10,.0f} samples/s  {versus:>5} of PyTorch  "
-                  f"{value / ceiling:5.2f} of ceiling")  # fmt: skip
+                  f"{value / ceiling:5.2f} of ceiling  {memory:>6} peak MiB")  # fmt: skip
     on, off = rate["shapenn (checks on)"], rate["shapenn (checks off)"]
     print(f"\nchecks on / off: {on / off:.2f}")
+    if not args.no_memory:
+        print(
+            "peak MiB: how far resident memory rises during 2 epochs of training above what the "
+            "process held before (data, imports, initial weights), each in its own process"
+        )
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 The task: a 784-128-128-10 ReLU MLP with softmax cross-entropy and Adam (lr 0.001) on
 synthetic data of Fashion-MNIST's shape (float32 pixels in [0, 1], 10 classes). For each batch
 size, every implementation trains one warm-up epoch, then ``--epochs`` (at least 4) measured
-epochs: some stalls — float32 subnormals in Adam's state — appear only after the first one or
-two. The figure is the median samples/s of the measured epochs.
+epochs, the implementations taking turns epoch by epoch (so that a change in the machine's load
+falls on all of them alike): some stalls — float32 subnormals in Adam's state — appear only
+after the first one or two. The figure is the median samples/s of the measured epochs.
 
 - shapenn, checks on (the default) and off;
 - the book's code in plain NumPy, float32 end to end — what ``nnfs.init()`` gives the book's
@@ -14,16 +15,20 @@ two. The figure is the median samples/s of the measured epochs.
 - a ceiling: only the step's matrix products, into preallocated arrays, in this process: what
   any NumPy implementation of this network could reach at most.
 
-Run:  python benchmarks/train_mlp.py               (about two minutes on 2 cores)
+Peak memory: for shapenn (checks on), the book's code and PyTorch, each in a fresh process, how
+far resident memory rises while training two epochs above what the process held before.
+
+Run:  python benchmarks/train_mlp.py               (about three minutes on 2 cores)
       python benchmarks/train_mlp.py --markdown    (the table for docs/benchmarks.md)
 """
 
 import argparse
+import json
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from _common import environment, measure
+from _common import MiB, environment, measure_all, peaks_in_children, training_peak
 
 import shapenn as sn
 
@@ -275,6 +280,41 @@ def subnormal_share(arrays: list[Array]) -> float:
     return sum(int(np.count_nonzero((np.abs(a) < tiny) & (a != 0))) for a in arrays) / total
 
 
+def implementations(
+    X: Array, y: Array, batch: int
+) -> dict[str, tuple[Callable[[], None], Callable[[], float] | None]]:
+    """Each implementation's epoch at ``batch``, and the subnormal share of its state."""
+    found: dict[str, tuple[Callable[[], None], Callable[[], float] | None]] = {}
+    for name, checks in (("shapenn (checks on)", True), ("shapenn (checks off)", False)):
+        found[name] = shapenn_run(X, y, batch, checks)
+    found["book-style NumPy, float32"] = book_epoch(X, y, batch)
+    torch_run = torch_epoch(X, y, batch)
+    if torch_run is not None:
+        found["PyTorch CPU"] = torch_run
+    found["matmul-only ceiling"] = (ceiling_epoch(X, batch), None)
+    return found
+
+
+def shapenn_run(
+    X: Array, y: Array, batch: int, checks: bool
+) -> tuple[Callable[[], None], Callable[[], float]]:
+    model = shapenn_model()
+    epoch = shapenn_epoch(X, y, batch, model)
+
+    def run() -> None:
+        with sn.checks(checks):
+            epoch()
+
+    def state() -> float:
+        assert model.optimizer is not None
+        return subnormal_share([a for fields in model.optimizer.state.values() for a in fields])
+
+    return run, state
+
+
+PEAKS = ["shapenn (checks on)", "book-style NumPy, float32", "PyTorch CPU"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -283,68 +323,68 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4, help="measured epochs (at least 4)")
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 128, 512])
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
+    parser.add_argument(
+        "--no-memory", action="store_true", help="skip the peak-memory runs (one process each)"
+    )
+    parser.add_argument("--peak-of", help=argparse.SUPPRESS)  # a child of the memory runs
     args = parser.parse_args()
     epochs = max(4, args.epochs)
     X, y = synthetic(args.samples)
+    if args.peak_of is not None:
+        run, _ = implementations(X, y, args.batches[0])[args.peak_of]
+        print(json.dumps(training_peak(run)))
+        return
     print(environment())
     print(
         f"784-128-128-10 MLP, Adam, {args.samples} samples; median of {epochs} epochs after a "
-        "warm-up epoch\n"
+        "warm-up epoch, the implementations taking turns epoch by epoch\n"
     )
-    rows: list[tuple[int, str, float, float, float | None, float, float | None]] = []
+    rows: list[tuple[int, str, float, float, float | None, float, float | None, int | None]] = []
     ratios: dict[int, float] = {}
     for batch in args.batches:
-        rate: dict[str, float] = {}
-        share: dict[str, float] = {}
-        for name, checks in (("shapenn (checks on)", True), ("shapenn (checks off)", False)):
-            model = shapenn_model()
-            with sn.checks(checks):
-                rate[name] = args.samples / measure(shapenn_epoch(X, y, batch, model), epochs)
-            assert model.optimizer is not None
-            share[name] = subnormal_share(
-                [a for fields in model.optimizer.state.values() for a in fields]
-            )
-        peers = {"book-style NumPy, float32": book_epoch(X, y, batch)}
-        torch_run = torch_epoch(X, y, batch)
-        if torch_run is not None:
-            peers["PyTorch CPU"] = torch_run
-        for name, (run, state) in peers.items():
-            rate[name] = args.samples / measure(run, epochs)
-            share[name] = state()
-        rate["matmul-only ceiling"] = args.samples / measure(ceiling_epoch(X, batch), epochs)
+        found = implementations(X, y, batch)
+        seconds = measure_all({name: run for name, (run, _) in found.items()}, epochs)
+        rate = {name: args.samples / spent for name, spent in seconds.items()}
+        share = {name: state() for name, (_, state) in found.items() if state is not None}
+        peaks: dict[str, int | None] = {}
+        if not args.no_memory:
+            common = ["--samples", str(args.samples), "--batches", str(batch)]
+            peaks = peaks_in_children(__file__, [n for n in PEAKS if n in found], common)
         book, torch_rate = rate["book-style NumPy, float32"], rate.get("PyTorch CPU")
         ceiling = rate["matmul-only ceiling"]
         for name, value in rate.items():
             versus_torch = value / torch_rate if torch_rate else None
-            row = (batch, name, value, value / book, versus_torch, value / ceiling, share.get(name))
-            rows.append(row)
+            rows.append(
+                (batch, name, value, value / book, versus_torch, value / ceiling,
+                 share.get(name), peaks.get(name))
+            )  # fmt: skip
         ratios[batch] = rate["shapenn (checks on)"] / rate["shapenn (checks off)"]
     if args.markdown:
         print(
             "| batch | implementation | samples/s | vs book | vs PyTorch | of ceiling "
-            "| subnormal state |"
+            "| subnormal state | peak MiB |"
         )
-        print("|---:|---|---:|---:|---:|---:|---:|")
-        for batch, name, value, book_ratio, torch_ratio, ceiling_ratio, sub in rows:
-            shown = f"{torch_ratio:.2f}" if torch_ratio is not None else "–"
-            subnormal = f"{sub:.1%}" if sub is not None else "–"
-            print(
-                f"| {batch} | {name} | {value:,.0f} | {book_ratio:.2f} | {shown} | "
-                f"{ceiling_ratio:.2f} | {subnormal} |"
-            )
+        print("|---:|---|---:|---:|---:|---:|---:|---:|")
     else:
         header = (
             f"{'batch':>5}  {'implementation':<26} {'samples/s':>10}  {'vs book':>7}  "
-            f"{'vs torch':>8}  {'of ceiling':>10}  {'subnormal state':>15}"
+            f"{'vs torch':>8}  {'of ceiling':>10}  {'subnormal state':>15}  {'peak MiB':>8}"
         )
         print(header)
         print("-" * len(header))
-        for batch, name, value, book_ratio, torch_ratio, ceiling_ratio, sub in rows:
-            shown = f"{torch_ratio:8.2f}" if torch_ratio is not None else f"{'-':>8}"
-            subnormal = f"{sub:15.1%}" if sub is not None else f"{'-':>15}"
+    for batch, name, value, book_ratio, torch_ratio, ceiling_ratio, sub, peak in rows:
+        shown = f"{torch_ratio:.2f}" if torch_ratio is not None else "-"
+        subnormal = f"{sub:.1%}" if sub is not None else "-"
+        memory = f"{peak / MiB:.1f}" if peak is not None else "-"
+        if args.markdown:
             print(
-                f"{batch:>5}  {name:<26} {value:>10,.0f}  {book_ratio:7.2f}  {shown}  "
-                f"{ceiling_ratio:10.2f}  {subnormal}"
+                f"| {batch} | {name} | {value:,.0f} | {book_ratio:.2f} | {shown} | "
+                f"{ceiling_ratio:.2f} | {subnormal} | {memory} |"
+            )
+        else:
+            print(
+                f"{batch:>5}  {name:<26} {value:>10,.0f}  {book_ratio:7.2f}  {shown:>8}  "
+                f"{ceiling_ratio:10.2f}  {subnormal:>15}  {memory:>8}"
             )
     print()
     print(
@@ -355,6 +395,11 @@ def main() -> None:
         f"subnormal state: the share of the optimizer's state values that are subnormal after "
         f"{epochs + 1} epochs (float32 arithmetic on them is up to 100x slower)"
     )
+    if not args.no_memory:
+        print(
+            "peak MiB: how far resident memory rises during 2 epochs of training above what the "
+            "process held before (data, imports, initial weights), each in its own process"
+        )
 
 
 if __name__ == "__main__":
