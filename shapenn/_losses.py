@@ -514,6 +514,8 @@ class CategoricalCrossentropy(Loss):
         backward: → dinputs (batch, *positions, classes).
     """
 
+    kernels_keyed = True
+
     labels = True
     fusions: ClassVar[dict[type[Layer], Callable[[Any, Any], Any]]] = {
         Softmax: softmax_crossentropy_backward
@@ -597,6 +599,8 @@ Kernels = tuple[Callable[[Any, Any], Any], Callable[[Any, Any], Any]]
 class _OfOutputs(Loss):
     """A loss of predictions (batch, *positions, outputs) against targets of their shape,
     computed by a pair of kernels: per-sample losses and the gradient of their mean."""
+
+    kernels_keyed = True
 
     kernels: ClassVar[Kernels]
 

@@ -434,6 +434,8 @@ class CategoricalAccuracy(Accuracy):
     """Argmax accuracy for integer labels (batch, *positions) or one-hot targets (batch,
     *positions, classes), over every position."""
 
+    kernels_keyed = True
+
     def calculate(self, y_pred: Probabilities, y_true: ClassTargets) -> float:
         """The fraction of positions whose largest prediction is the true class.
 
@@ -451,6 +453,8 @@ class BinaryAccuracy(Accuracy):
     Args:
         threshold: an output above it counts as 1 (default 0.5); a finite number.
     """
+
+    kernels_keyed = True
 
     def __init__(self, threshold: float = 0.5) -> None:
         self.threshold: float = _finite("BinaryAccuracy", "threshold", threshold)
@@ -476,6 +480,8 @@ class RegressionAccuracy(Accuracy):
             matches only).
         divisor: a finite number > 0; 250 (default) is the book's choice.
     """
+
+    kernels_keyed = True
 
     classifies = False
 

@@ -233,6 +233,8 @@ class _Elementwise(Layer):
     """An elementwise activation: a forward kernel, and a backward kernel that reads either the
     cached ``inputs`` or the cached ``output`` (whichever its derivative is written in)."""
 
+    kernels_keyed = True
+
     # (forward kernel, backward kernel, the cache the backward kernel reads: inputs or output)
     kernels: ClassVar[Kernels]
     #: The same function as an ONNX operator and as a ``torch.nn`` module.
@@ -288,6 +290,8 @@ class Softmax(Layer):
         forward: (batch, *positions, classes) → the same shape, summing to 1 over
         ``classes``; backward likewise.
     """
+
+    kernels_keyed = True
 
     def forward(
         self, inputs: Floating[Batched, "batch *positions classes"]

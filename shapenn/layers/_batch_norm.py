@@ -160,6 +160,8 @@ class _BatchNorm(Layer):
     """What the two batch normalizations share: parameters, running statistics (buffers), the
     update of those in training, and the kernels' calls."""
 
+    kernels_keyed = True
+
     gamma: Floating[Array1D, " channels"]
     beta: Floating[Array1D, " channels"]
     running_mean: Buffer[Floating[Array1D, " channels"]]

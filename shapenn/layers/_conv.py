@@ -239,6 +239,8 @@ class Conv2D(Regularized):
         (2, 8, 6, 6)
     """
 
+    kernels_keyed = True
+
     weights: Floating[Array4D, "out_channels in_channels kh kw"]
     biases: Floating[Array1D, " out_channels"]
     stride_h: Dim

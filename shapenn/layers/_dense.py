@@ -144,6 +144,8 @@ class Dense(Regularized):
         (5, 3)
     """
 
+    kernels_keyed = True
+
     weights: Floating[Array2D, "in out"]
     biases: Floating[Array2D, "1 out"]
 

@@ -60,6 +60,8 @@ class Dropout(Layer):
         forward: (batch, *features) → the same shape; backward likewise.
     """
 
+    kernels_keyed = True
+
     def __init__(self, rate: float, *, seed: int | np.random.Generator | None = None) -> None:
         self.rate: float = real(
             type(self).__name__, "rate", rate, low=0.0, high=1.0, high_open=True

@@ -100,6 +100,8 @@ class Embedding(Layer):
         (1, 3, 8)
     """
 
+    kernels_keyed = True
+
     weights: Floating[Array2D, "vocab dim"]
 
     def __init__(

@@ -50,6 +50,8 @@ class Flatten(Layer):
         backward: (batch, features) → (batch, *rest).
     """
 
+    kernels_keyed = True
+
     def export_onnx(self, graph: Any, inputs: str) -> str:
         return str(graph.add("Flatten", [inputs], axis=1))
 

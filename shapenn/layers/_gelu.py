@@ -197,6 +197,8 @@ class GELU(Layer):
         forward: (batch, *features) → the same shape; backward likewise.
     """
 
+    kernels_keyed = True
+
     def __repr__(self) -> str:
         return "GELU()"
 

@@ -140,6 +140,11 @@ class Layer(Registered):
 
     #: Training mode: layers that behave differently in training (Dropout) read it.
     training: bool = True
+    #: Set True in a class body when that class's methods pass their kernels only their
+    #: arguments and the layer's declared arrays and config: a call with a signature already
+    #: checked then runs those kernels unchecked (they were checked on its first call). Read
+    #: from the class's own body, never inherited; a layer that owns layers leaves it False.
+    kernels_keyed: ClassVar[bool] = False
 
     # The book's caches. Typed as arrays (not Optional) so that book-style code such as
     # ``dense2.forward(activation1.output)`` type-checks; reading one before it exists is a

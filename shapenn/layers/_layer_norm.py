@@ -95,6 +95,8 @@ class LayerNorm(Layer):
         forward: (batch, *positions, features) → the same shape; backward likewise.
     """
 
+    kernels_keyed = True
+
     gamma: Floating[Array1D, " features"]
     beta: Floating[Array1D, " features"]
 

@@ -145,6 +145,8 @@ class _Pool2D(Layer):
             (windows side by side, as in PyTorch and Keras).
     """
 
+    kernels_keyed = True
+
     pool_h: Dim
     pool_w: Dim
     stride_h: Dim

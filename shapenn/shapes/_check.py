@@ -24,10 +24,11 @@ only (a ContextVar); ``SHAPENN_CHECKS=0`` turns it off by default.
 import functools
 import inspect
 import itertools
+import operator
 import os
 import typing
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -142,37 +143,62 @@ def _signature(value: Any) -> Any:
         return (value.shape, value.dtype)
     if kind in _SCALARS:
         return kind
+    if kind is tuple:  # before the isinstance checks, which are slow against an ABC
+        kinds = tuple(map(type, value))
+        if _SCALARS.issuperset(kinds):  # a stride, a size
+            return (tuple, kinds)
+        parts = tuple(map(_signature, value))
+        return None if None in parts else (tuple, parts)
     if isinstance(value, np.ndarray):
         return (type(value), value.shape, value.dtype)
     if value is None or isinstance(value, _PLAIN):
         return type(value)
-    if type(value) is tuple:
-        parts = tuple(map(_signature, value))
-        return None if None in parts else (tuple, parts)
     return None
 
 
-def _extend(parts: list[Any], args: Sequence[Any], kwargs: dict[str, Any]) -> bool:
-    """Append the signatures of a call's arguments to ``parts``; False if one has none.
+def _signatures(values: Iterable[Any]) -> list[Any]:
+    """The signature of each value, None for one that has none. This runs on every checked
+    call for every argument, hence the common cases inline."""
+    return [
+        (value.shape, value.dtype)
+        if type(value) is _ndarray
+        else type(value)
+        if type(value) in _SCALARS
+        else _signature(value)
+        for value in values
+    ]
 
-    This runs on every checked call, hence the inlined common case.
-    """
-    complete = True
-    for value in args:
-        kind = type(value)
-        if kind is _ndarray:
-            parts.append((value.shape, value.dtype))
-        elif kind in _SCALARS:
-            parts.append(kind)
-        else:
-            parts.append(sig := _signature(value))
-            complete = complete and sig is not None
+
+def _call_key(head: list[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The cache key of a call: ``head`` (what identifies the callable's object) and the
+    signatures of the arguments; None when an argument has no signature (check in full)."""
+    parts = _signatures(args)
     if kwargs:
         parts.append(tuple(kwargs))
-        for value in kwargs.values():
-            parts.append(sig := _signature(value))
-            complete = complete and sig is not None
-    return complete
+        parts += _signatures(kwargs.values())
+    if None in parts:
+        return None
+    return (*head, *parts)
+
+
+def _state_reader(spec: "Signature") -> Callable[[Any], list[Any]]:
+    """For a class's `Signature`: a function from an object to its config dims (as they are)
+    and the signatures of its parameters and buffers, the head of its methods' cache keys."""
+    names = (*spec.dims, *spec.state_names)
+    dims = len(spec.dims)
+    if not names:
+        return lambda obj: []
+    # One C-level read of every attribute; a missing one (never set) takes the slow path.
+    get = operator.attrgetter(*names) if len(names) > 1 else lambda obj: (getattr(obj, names[0]),)
+
+    def read(obj: Any) -> list[Any]:
+        try:
+            values = get(obj)
+        except AttributeError:
+            values = tuple(getattr(obj, name, None) for name in names)
+        return [*values[:dims], *_signatures(values[dims:])]
+
+    return read
 
 
 class CacheInfo(NamedTuple):
@@ -554,8 +580,7 @@ def shapechecked(
             if not _ENABLED.get():
                 return fn(*args, **kwargs)
             try:
-                parts: list[Any] = []
-                key = tuple(parts) if _extend(parts, args, kwargs) else None
+                key = _call_key([], args, kwargs)
                 entry = cache.get(key)
                 if entry is None:
                     first: R = checker.first(
@@ -595,9 +620,14 @@ def _not_called(owner: object, name: str) -> NotReadyError:
 
 
 def _checked_method(
-    fn: Callable[..., Any], *, scoped: bool, anchors: Sequence[str]
+    fn: Callable[..., Any], *, scoped: bool, anchors: Sequence[str], keyed: bool = False
 ) -> Callable[..., Any] | None:
-    """``fn`` wrapped to check its annotations against its object's parameters and config."""
+    """``fn`` wrapped to check its annotations against its object's parameters and config.
+
+    ``keyed``: whether the kernels ``fn`` calls get only what its cache key covers (its
+    arguments, its object's class, declared arrays and config dims): then a call whose key
+    was checked before runs them unchecked, as they were checked on that first call. Not so
+    for ``backward``, whose kernels also read what the last forward cached."""
     fn = without_jaxtyped(fn)
     checker = _Checker(fn, anchors=anchors, method=True)
     if not scoped:
@@ -606,6 +636,8 @@ def _checked_method(
         return None
     cache, hints, arguments, order = checker.cache, checker.hints, checker.arguments, checker.order
     mode, name = checker.mode, checker.name
+    readers: dict[type, Callable[[Any], list[Any]]] = {}  # per class: the head of its keys
+    quiet = keyed and checker.mode is not _CONTINUE
 
     def first(self: Any, key: Any, scope: _Entry | None, args: Any, kwargs: Any, call: Any) -> Any:
         """The full check of a call not seen before, with the object's parameters, config
@@ -652,15 +684,21 @@ def _checked_method(
                 if scope is None:
                     raise _not_called(self, name)
                 token = scope.token
-            spec = signature(cls)
-            parts: list[Any] = [cls, token, *[getattr(self, d, None) for d in spec.dims]]
-            params = [getattr(self, name, None) for name in spec.state_names]
-            complete = _extend(parts, params, {}) and _extend(parts, args, kwargs)
-            key = tuple(parts) if complete else None
+            read = readers.get(cls)
+            if read is None:
+                read = readers[cls] = _state_reader(signature(cls))
+            key = _call_key([cls, token, *read(self)], args, kwargs)
             entry = cache.get(key)
             if entry is None:
                 return first(self, key, scope, args, kwargs, lambda: fn(self, *args, **kwargs))
-            result = fn(self, *args, **kwargs)
+            if quiet:
+                unchecked = _ENABLED.set(False)
+                try:
+                    result = fn(self, *args, **kwargs)
+                finally:
+                    _ENABLED.reset(unchecked)
+            else:
+                result = fn(self, *args, **kwargs)
             returned = (
                 (result.shape, result.dtype) if type(result) is _ndarray else _signature(result)
             )
@@ -688,13 +726,18 @@ def check_methods(cls: type, *, scoped: bool = True, anchors: Sequence[str] = ()
     """Read ``cls``'s parameters and config dims, and check every public method it defines
     that has an array annotation. Called for each subclass of `shapenn.Layer` (scoped: the
     dims ``forward`` binds hold for ``backward``), ``Loss`` and ``Accuracy`` (not scoped;
-    their predictions are the ``anchors``, trusted over the targets)."""
+    their predictions are the ``anchors``, trusted over the targets). A class body that sets
+    ``kernels_keyed = True`` vouches that its methods' kernels get only what their cache key
+    covers (see `_checked_method`)."""
     cls.__shapenn_signature__ = _read_signature(cls)  # type: ignore[attr-defined]
+    # Read from the class's own body only: a subclass that overrides a method must say so
+    # again for its own methods.
+    keyed = vars(cls).get("kernels_keyed") is True
     for name, member in list(vars(cls).items()):
         if name.startswith("_") or not inspect.isfunction(member):
             continue
         if getattr(member, "__shapenn_checker__", None) is not None:
             continue  # already checked (a method shared with a base class)
-        checked = _checked_method(member, scoped=scoped, anchors=anchors)
+        checked = _checked_method(member, scoped=scoped, anchors=anchors, keyed=keyed)
         if checked is not None:
             setattr(cls, name, checked)

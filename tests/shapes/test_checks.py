@@ -204,3 +204,43 @@ def test_a_layer_that_upcasts_is_named_in_the_error() -> None:
         "  hint: compute in the dtype of `inputs`: create arrays with `dtype=inputs.dtype` and "
         "write constants as `np.float32(...)`"
     )
+
+
+def _calls(fn: object) -> int:
+    info = cache_info(fn)  # type: ignore[arg-type]
+    return info.hits + info.misses
+
+
+def test_a_built_in_layer_checks_its_kernel_once_per_signature() -> None:
+    # Dense vouches (kernels_keyed) that dense_forward gets only what Dense.forward's key
+    # covers: once that key was checked, the kernel inside runs unchecked.
+    from shapenn.layers._dense import dense_forward
+
+    layer, x = sn.Dense(3, 2, seed=0), np.ones((4, 3), F32)
+    layer.forward(x)
+    before = _calls(dense_forward)
+    for _ in range(3):
+        layer.forward(x)
+    assert _calls(dense_forward) == before
+    layer.forward(np.ones((5, 3), F32))  # a new signature: checked in full, kernel too
+    assert _calls(dense_forward) == before + 1
+
+
+def test_a_subclass_that_overrides_forward_keeps_its_kernels_checked() -> None:
+    # The promise is read from a class's own body: a subclass that gives its kernel an
+    # undeclared array gets no such shortcut, so a wrong size of that array is still caught
+    # where NumPy would broadcast it silently.
+    from shapenn.layers._dense import dense_forward
+
+    class Shifted(sn.Dense):
+        def forward(self, inputs: Float[np.ndarray, "batch in"]) -> Float[np.ndarray, "batch out"]:
+            return dense_forward(inputs, self.weights, self.shift)
+
+    layer = Shifted(3, 2, seed=0)
+    layer.shift = np.ones((1, 2), F32)
+    x = np.ones((4, 3), F32)
+    layer.forward(x)
+    layer.forward(x)
+    layer.shift = np.ones((1, 1), F32)  # not in the layer's key; (4, 2) + (1, 1) broadcasts
+    with pytest.raises(sn.ShapeError, match=r"`biases` expected .* got \(1, 1\)"):
+        layer.forward(x)
