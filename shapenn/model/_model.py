@@ -27,6 +27,7 @@ from ..shapes import (
     ArraySpec,
     Bindings,
     Bound,
+    Chain,
     ShapeError,
     Size,
     bind,
@@ -119,6 +120,9 @@ class Model:
         #: Held by each training step and by ``predict`` and ``evaluate``: calls on one model
         #: from several threads take turns, a step at a time (see ``fit``).
         self.lock: threading.RLock = threading.RLock()
+        # forward and backward through the layers: checked layer by layer the first time a
+        # signature is seen, as one key after that (see shapenn.shapes.Chain).
+        self._forward_chain, self._backward_chain = Chain(), Chain()
         if self.layers:
             self.build()
 
@@ -260,12 +264,13 @@ class Model:
     def __getstate__(self) -> dict[str, Any]:
         # A lock is not copied or pickled: a copy gets a lock of its own.
         state = dict(self.__dict__)
-        del state["lock"]
+        del state["lock"], state["_forward_chain"], state["_backward_chain"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.lock = threading.RLock()
+        self._forward_chain, self._backward_chain = Chain(), Chain()
 
     @contextmanager
     def _inference(self) -> Iterator[None]:
@@ -283,9 +288,7 @@ class Model:
 
     def forward(self, inputs: ArrayND) -> ArrayND:
         """Run ``inputs`` through every layer (in the current training mode)."""
-        output = inputs
-        for layer in self.layers:
-            output = layer.forward(output)
+        output: ArrayND = self._forward_chain([(layer, "forward") for layer in self.layers], inputs)
         return output
 
     def backward(self, output: ArrayND, y_true: Any, weights: Any = None) -> None:
@@ -305,10 +308,10 @@ class Model:
             total = float(weights.sum())
             scale = weights * (len(weights) / total) if total > 0 else np.zeros_like(weights)
             dvalues = dvalues * scale.astype(dvalues.dtype).reshape(-1, *[1] * (dvalues.ndim - 1))
-        for index in range(len(layers) - 1, 0, -1):
-            dvalues = layers[index].backward(dvalues)
+        calls = [(layer, "backward") for layer in reversed(layers[1:])]
         if layers:  # nothing consumes the first layer's input gradient
-            layers[0].backward_parameters(dvalues)
+            calls.append((layers[0], "backward_parameters"))
+        self._backward_chain(calls, dvalues)
 
     def regularization_loss(self) -> float:
         return sum((layer.regularization_loss() for layer in self.layers), 0.0)

@@ -22,6 +22,7 @@ else of shapenn.
 from ._check import Buffer as Buffer
 from ._check import Cache as Cache
 from ._check import CacheInfo as CacheInfo
+from ._check import Chain as Chain
 from ._check import Declared as Declared
 from ._check import Dim as Dim
 from ._check import Signature as Signature
@@ -96,6 +97,7 @@ __all__ = [
     "Buffer",
     "Cache",
     "CacheInfo",
+    "Chain",
     "Declared",
     "Dim",
     "Expr",

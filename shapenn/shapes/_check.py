@@ -70,6 +70,7 @@ __all__ = [
     "Buffer",
     "Cache",
     "CacheInfo",
+    "Chain",
     "Declared",
     "Dim",
     "Signature",
@@ -421,6 +422,7 @@ class _Checker:
             self.mode = _CONTINUE
         self.cache: dict[Any, _Entry] = {}
         self.hits = self.misses = 0
+        self.keyed = False  # see _checked_method
         _checkers.add(self)
 
     def info(self) -> CacheInfo:
@@ -638,6 +640,7 @@ def _checked_method(
     mode, name = checker.mode, checker.name
     readers: dict[type, Callable[[Any], list[Any]]] = {}  # per class: the head of its keys
     quiet = keyed and checker.mode is not _CONTINUE
+    checker.keyed = keyed
 
     def first(self: Any, key: Any, scope: _Entry | None, args: Any, kwargs: Any, call: Any) -> Any:
         """The full check of a call not seen before, with the object's parameters, config
@@ -709,17 +712,18 @@ def _checked_method(
             if mode is _FORWARD:
                 self.__dict__[_SCOPE] = entry
             return result
-        except ShapeError as err:
-            if not err.report.located:
-                err = err.located_at(f"{self!r}.{name}")
-            raise err.with_traceback(None) from None
-        except LabelError as err:
-            if err.where is None:
-                err = err.located_at(f"{self!r}.{name}")
-            raise err.with_traceback(None) from None
+        except (ShapeError, LabelError) as err:
+            raise _located(err, f"{self!r}.{name}").with_traceback(None) from None
 
     checked.__shapenn_checker__ = checker  # type: ignore[attr-defined]
     return checked
+
+
+def _located(err: ShapeError | LabelError, where: str) -> ShapeError | LabelError:
+    """``err`` said to come from ``where`` (``Dense(3 → 2).forward``), unless it says where."""
+    if isinstance(err, ShapeError):
+        return err if err.report.located else err.located_at(where)
+    return err if err.where is not None else err.located_at(where)
 
 
 def check_methods(cls: type, *, scoped: bool = True, anchors: Sequence[str] = ()) -> None:
@@ -741,3 +745,135 @@ def check_methods(cls: type, *, scoped: bool = True, anchors: Sequence[str] = ()
         checked = _checked_method(member, scoped=scoped, anchors=anchors, keyed=keyed)
         if checked is not None:
             setattr(cls, name, checked)
+
+
+# --- a chain of calls ------------------------------------------------------------------------
+
+
+@dataclass
+class _Link:
+    """How a chain calls one object's method: unwrapped, the head of its key, and for a
+    method that continues a forward (backward) a reader of the arrays the object caches."""
+
+    fn: Callable[..., Any]
+    head: Callable[[Any], list[Any]]
+    continues: bool
+    state: frozenset[str]
+    cached: Callable[[Any], Any] | None = None
+
+    def learn(self, obj: Any) -> None:
+        """Read which arrays ``obj`` keeps besides its state (its caches and gradients),
+        once its methods have run: a later key holds their signatures, so a cache replaced
+        between forward and backward is checked again."""
+        # Not the gradients backward writes (dweights, dinputs): only what it reads.
+        written = {"dinputs", *(f"d{name}" for name in self.state)}
+        names = sorted(
+            name
+            for name, value in vars(obj).items()
+            if isinstance(value, np.ndarray) and name not in self.state and name not in written
+        )
+        if names:
+            get = operator.attrgetter(*names)
+            self.cached = get if len(names) > 1 else lambda obj: (get(obj),)
+
+
+class Chain:
+    """One method called along a sequence of objects, each result the next call's argument:
+    a model's forward through its layers, its backward through them in reverse.
+
+    A signature seen for the first time runs every object's checked method. When each
+    object's class vouches that its kernels get only what its cache key covers
+    (``kernels_keyed``), the signature of its result follows from that key; so the chain's
+    key — the first argument's signature, and for each object its class, training mode,
+    config dims and state, and for a method that continues a forward the token of that
+    forward and the signatures of what it cached — decides the whole chain. Calls with a key
+    checked before run the objects' unwrapped methods, giving each the forward token a
+    checked call would have given it. This is the cache of every checked method, kept once
+    per chain instead of once per call.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, tuple[Any, list[Any]]] = {}
+        self._links: dict[tuple[type, str], _Link | None] = {}
+        self.hits = self.misses = 0
+
+    def __call__(self, calls: Sequence[tuple[Any, str]], value: Any) -> Any:
+        """``value`` through ``getattr(obj, name)`` for each (obj, name) of ``calls``."""
+        __tracebackhide__ = True
+        if not _ENABLED.get():
+            for obj, name in calls:
+                value = getattr(obj, name)(value)
+            return value
+        key, links = self._key(calls, value)
+        found = self._seen.get(key) if key is not None else None
+        if found is None:
+            self.misses += 1
+            for obj, name in calls:
+                value = getattr(obj, name)(value)
+            for (obj, _), link in zip(calls, links, strict=False):
+                if link.continues and link.cached is None:
+                    link.learn(obj)
+            if key is not None:
+                scopes = [obj.__dict__.get(_SCOPE) for obj, _ in calls]
+                if len(self._seen) >= _KEPT:
+                    self._seen.clear()
+                self._seen[key] = (_signature(value), scopes)
+            return value
+        returns, scopes = found
+        unchecked = _ENABLED.set(False)
+        try:
+            for (obj, name), link, scope in zip(calls, links, scopes, strict=True):
+                try:
+                    value = link.fn(obj, value)
+                except (ShapeError, LabelError) as err:  # a value the kernel refuses
+                    raise _located(err, f"{obj!r}.{name}").with_traceback(None) from None
+                if not link.continues:
+                    obj.__dict__[_SCOPE] = scope  # what backward's check reads
+        finally:
+            _ENABLED.reset(unchecked)
+        if _signature(value) != returns:  # cannot happen for keyed classes; if it did,
+            del self._seen[key]  # the next call checks every object again
+        self.hits += 1
+        return value
+
+    def _key(self, calls: Sequence[tuple[Any, str]], value: Any) -> tuple[Any, list[_Link]]:
+        """The chain's key (None when an object is not keyed) and how to call each object."""
+        parts = [_signature(value)]
+        links: list[_Link] = []
+        key_broken = False
+        for obj, name in calls:
+            cls = type(obj)
+            if (cls, name) not in self._links:
+                self._links[(cls, name)] = _link(cls, name)
+            link = self._links[(cls, name)]
+            if link is None:
+                return None, []
+            links.append(link)
+            if key_broken:
+                continue
+            parts += link.head(obj)
+            parts.append(getattr(obj, "training", None))
+            if link.continues:
+                scope = obj.__dict__.get(_SCOPE)
+                if scope is None or link.cached is None:
+                    key_broken = True
+                    continue
+                parts.append(scope.token)
+                try:
+                    parts += _signatures(link.cached(obj))
+                except AttributeError:
+                    key_broken = True
+        if key_broken or None in parts:
+            return None, links
+        return tuple(parts), links
+
+
+def _link(cls: type, name: str) -> _Link | None:
+    """How a chain calls ``cls.<name>``; None unless the method is checked and keyed."""
+    checker = getattr(getattr(cls, name, None), "__shapenn_checker__", None)
+    if not isinstance(checker, _Checker) or not checker.keyed:
+        return None
+    spec = signature(cls)
+    return _Link(
+        checker.fn, _state_reader(spec), checker.mode is _CONTINUE, frozenset(spec.state_names)
+    )
