@@ -185,12 +185,14 @@ def _call_key(head: list[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) ->
 def _state_reader(spec: "Signature") -> Callable[[Any], list[Any]]:
     """For a class's `Signature`: a function from an object to its config dims (as they are)
     and the signatures of its parameters and buffers, the head of its methods' cache keys."""
-    names = (*spec.dims, *spec.state_names)
+    names: tuple[str, ...] = (*spec.dims, *spec.state_names)
     dims = len(spec.dims)
     if not names:
         return lambda obj: []
-    # One C-level read of every attribute; a missing one (never set) takes the slow path.
-    get = operator.attrgetter(*names) if len(names) > 1 else lambda obj: (getattr(obj, names[0]),)
+    # One C-level read of every attribute (attrgetter of one name gives the value, not a
+    # tuple); a missing one (never set) takes the slow path.
+    many = operator.attrgetter(*names)
+    get = many if len(names) > 1 else lambda obj: (many(obj),)
 
     def read(obj: Any) -> list[Any]:
         try:
