@@ -82,8 +82,11 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 def _horner(points: Any, coefficients: Any) -> Any:
     """The polynomial with ``coefficients`` (lowest degree first) at ``points``, in place."""
-    result = np.full_like(points, coefficients[-1])
-    for coefficient in coefficients[-2::-1]:
+    # The first step of Horner's rule, c_n · x, as one product: the same rounding as filling
+    # with c_n and multiplying, one pass fewer.
+    result = np.multiply(points, coefficients[-1])
+    result += coefficients[-2]
+    for coefficient in coefficients[-3::-1]:
         result *= points
         result += coefficient
     return result
@@ -120,6 +123,7 @@ def erf(values: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
     x = given if given.dtype == np.float32 else given.astype(np.float64)
     if x.ndim == 0:  # NumPy's arithmetic gives a scalar for 0-d arrays: nothing to do in place
         return erf(x.reshape(1)).reshape(())
+    x = np.ascontiguousarray(x)  # so that the flat views below are views
     small, large = _POWERS[x.dtype]
     # The expansion for |x| < 2 over the whole array, in place (each temporary of a large
     # array costs its page faults again); the tail's only where |x| >= 2, a few per cent of
@@ -130,9 +134,11 @@ def erf(values: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
     mapped -= x.dtype.type(1)  # exactly 1 where |x| >= 2 (and where x² is 4 or more)
     result: npt.NDArray[np.floating[Any]] = _horner(mapped, small)
     result *= x
-    far = mapped == 1
-    if far.any():
-        result[far] = _tail(x[far], large)
+    # By index: gathering and scattering through a boolean mask that flips at random is about
+    # ten times slower (524,288 values, 18 % of them far: 3.4 vs 0.3 ms).
+    far = np.flatnonzero(mapped == 1)
+    if far.size:
+        result.reshape(-1)[far] = _tail(x.reshape(-1)[far], large)
     return result
 
 
