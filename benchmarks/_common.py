@@ -1,6 +1,7 @@
 """What the benchmark scripts share: the timing rule, the memory rule and the line that says
 what ran."""
 
+import argparse
 import json
 import platform
 import statistics
@@ -58,6 +59,21 @@ def training_peak(run_epoch: Callable[[], None], epochs: int = 2) -> int:
     for _ in range(epochs):
         run_epoch()
     return _status("VmHWM") - before
+
+
+#: What the peak-memory column means, printed under a table that has one.
+PEAK_NOTE = (
+    "peak MiB: how far resident memory rises during 2 epochs of training above what the "
+    "process held before (data, imports, initial weights), each in its own process"
+)
+
+
+def memory_options(parser: argparse.ArgumentParser) -> None:
+    """``--no-memory``, and the hidden ``--peak-of NAME`` a child of `peaks_in_children` gets."""
+    parser.add_argument(
+        "--no-memory", action="store_true", help="skip the peak-memory runs (one process each)"
+    )
+    parser.add_argument("--peak-of", help=argparse.SUPPRESS)
 
 
 def peaks_in_children(script: str, names: list[str], args: list[str]) -> dict[str, int | None]:

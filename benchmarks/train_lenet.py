@@ -25,7 +25,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from _common import MiB, environment, measure_all, peaks_in_children, training_peak
+from _common import (
+    PEAK_NOTE,
+    MiB,
+    environment,
+    measure_all,
+    memory_options,
+    peaks_in_children,
+    training_peak,
+)
 
 import shapenn as sn
 
@@ -174,10 +182,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4, help="measured epochs (at least 4)")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
-    parser.add_argument(
-        "--no-memory", action="store_true", help="skip the peak-memory runs (one process each)"
-    )
-    parser.add_argument("--peak-of", help=argparse.SUPPRESS)  # a child of the memory runs
+    memory_options(parser)
     args = parser.parse_args()
     epochs = max(4, args.epochs)
     X, y = synthetic(args.samples)
@@ -212,10 +217,7 @@ def main() -> None:
     on, off = rate["shapenn (checks on)"], rate["shapenn (checks off)"]
     print(f"\nchecks on / off: {on / off:.2f}")
     if not args.no_memory:
-        print(
-            "peak MiB: how far resident memory rises during 2 epochs of training above what the "
-            "process held before (data, imports, initial weights), each in its own process"
-        )
+        print(PEAK_NOTE)
 
 
 if __name__ == "__main__":

@@ -182,6 +182,13 @@ def _call_key(head: list[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) ->
     return (*head, *parts)
 
 
+def _attributes(names: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """One C-level read of the attributes ``names`` of an object, as a tuple (attrgetter of a
+    single name gives the value itself)."""
+    get = operator.attrgetter(*names)
+    return get if len(names) > 1 else lambda obj: (get(obj),)
+
+
 def _state_reader(spec: "Signature") -> Callable[[Any], list[Any]]:
     """For a class's `Signature`: a function from an object to its config dims (as they are)
     and the signatures of its parameters and buffers, the head of its methods' cache keys."""
@@ -189,10 +196,7 @@ def _state_reader(spec: "Signature") -> Callable[[Any], list[Any]]:
     dims = len(spec.dims)
     if not names:
         return lambda obj: []
-    # One C-level read of every attribute (attrgetter of one name gives the value, not a
-    # tuple); a missing one (never set) takes the slow path.
-    many = operator.attrgetter(*names)
-    get = many if len(names) > 1 else lambda obj: (many(obj),)
+    get = _attributes(names)  # a missing one (never set) takes the slow path below
 
     def read(obj: Any) -> list[Any]:
         try:
@@ -311,6 +315,12 @@ class Signature:
     def state_names(self) -> tuple[str, ...]:
         """The names of ``state``, read on every checked call."""
         return tuple(d.name for d in self.state)
+
+    @functools.cached_property
+    def key_head(self) -> Callable[[Any], list[Any]]:
+        """An object's config dims and state signatures: the head of its methods' cache
+        keys, and of a chain's key."""
+        return _state_reader(self)
 
     @functools.cached_property
     def param_names(self) -> tuple[str, ...]:
@@ -691,7 +701,7 @@ def _checked_method(
                 token = scope.token
             read = readers.get(cls)
             if read is None:
-                read = readers[cls] = _state_reader(signature(cls))
+                read = readers[cls] = signature(cls).key_head
             key = _call_key([cls, token, *read(self)], args, kwargs)
             entry = cache.get(key)
             if entry is None:
@@ -775,8 +785,7 @@ class _Link:
             if isinstance(value, np.ndarray) and name not in self.state and name not in written
         )
         if names:
-            get = operator.attrgetter(*names)
-            self.cached = get if len(names) > 1 else lambda obj: (get(obj),)
+            self.cached = _attributes(names)
 
 
 class Chain:
@@ -876,6 +885,4 @@ def _link(cls: type, name: str) -> _Link | None:
     if not isinstance(checker, _Checker) or not checker.keyed:
         return None
     spec = signature(cls)
-    return _Link(
-        checker.fn, _state_reader(spec), checker.mode is _CONTINUE, frozenset(spec.state_names)
-    )
+    return _Link(checker.fn, spec.key_head, checker.mode is _CONTINUE, frozenset(spec.state_names))
