@@ -16,6 +16,7 @@ the operating system never commits them.
 """
 
 import math
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -189,7 +190,11 @@ def float_dtype(dtype: npt.DTypeLike, owner: str = "") -> np.dtype[Any]:
     # None is refused, not read as NumPy reads it (float64): a layer's default is float32.
     if dtype is not None and not isinstance(dtype, bool | np.ndarray):
         try:
-            resolved = np.dtype(dtype)
+            # A deprecated alias (b"a") warns before it resolves to a dtype refused below: the
+            # refusal is the one message.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                resolved = np.dtype(dtype)
         except (TypeError, ValueError, KeyError, SyntaxError, OverflowError):
             resolved = None
     if resolved is not None and resolved in allowed:

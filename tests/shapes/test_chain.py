@@ -3,6 +3,7 @@ as one key after that: the same results as checking every call, the same errors.
 
 import copy
 import pickle
+import traceback
 
 import numpy as np
 import pytest
@@ -83,8 +84,15 @@ def test_a_value_error_on_the_short_path_names_the_layer() -> None:
     ids = np.zeros((2, 3), np.int64)
     for _ in range(3):
         model.forward(ids)
-    with pytest.raises(sn.LabelError, match=r"^Embedding\(10 → 4\)\.forward: ids must be in"):
+    with pytest.raises(
+        sn.LabelError, match=r"^Embedding\(10 → 4\)\.forward: ids must be in"
+    ) as caught:
         model.forward(np.full((2, 3), 11))
+    # What a person sees: one line, no chained checker exceptions behind it.
+    message = traceback.format_exception_only(caught.value)
+    assert len(message) == 1 and len(message[0]) < 120
+    printed = "".join(traceback.format_exception(caught.value))
+    assert "During handling" not in printed and "direct cause" not in printed
 
 
 def test_a_trained_model_copies_and_pickles() -> None:
