@@ -11,6 +11,7 @@ from ..shapes import Array1D, ArrayND, Batched, Floating, shapechecked
 from . import _init as init
 from ._init import torch_dtype as _torch_dtype
 from ._layer import Layer
+from ._rows import column_sums, row_means
 
 __all__ = ["LayerNorm", "layer_norm_backward", "layer_norm_forward"]
 
@@ -36,9 +37,9 @@ def layer_norm_forward(
         inputs: (batch, *positions, features); gamma, beta: (features,) → (outputs and x̂: the
         inputs' shape, inv_std: (batch, *positions, 1)).
     """
-    mean = inputs.mean(axis=-1, keepdims=True)
+    mean = row_means(inputs)
     centered = inputs - mean
-    variance = (centered * centered).mean(axis=-1, keepdims=True)
+    variance = row_means(centered * centered)
     inv_std: Floating[ArrayND, "batch *positions 1"] = 1 / np.sqrt(
         variance + inputs.dtype.type(eps)
     )
@@ -67,14 +68,14 @@ def layer_norm_backward(
         gamma: (features,) → (dinputs: the inputs' shape, dgamma, dbeta: (features,)).
     """
     scaled = dvalues * gamma
-    mean_scaled = scaled.mean(axis=-1, keepdims=True)
-    mean_product = (scaled * normalized).mean(axis=-1, keepdims=True)
+    mean_scaled = row_means(scaled)
+    mean_product = row_means(scaled * normalized)
     dinputs: Floating[Batched, "batch *positions features"] = inv_std * (
         scaled - mean_scaled - normalized * mean_product
     )
     rows = dvalues.reshape(-1, dvalues.shape[-1])
-    dgamma: Floating[Array1D, " features"] = (rows * normalized.reshape(rows.shape)).sum(axis=0)
-    dbeta: Floating[Array1D, " features"] = rows.sum(axis=0)
+    dgamma: Floating[Array1D, " features"] = column_sums(rows * normalized.reshape(rows.shape))
+    dbeta: Floating[Array1D, " features"] = column_sums(rows)
     return dinputs, dgamma, dbeta
 
 

@@ -172,6 +172,59 @@ def test_attention_computes_what_torch_multihead_attention_computes(
     np.testing.assert_allclose(layer.attention_weights, weights.numpy(), rtol=rtol, atol=atol)
 
 
+def _reference_weights(layer: MultiHeadAttention, x: Any, causal: bool) -> Any:
+    """The attention weights (batch, heads, seq, seq) in float64, each row shifted by its own
+    largest score."""
+    q, k, _ = np.split(x.astype(F64) @ layer.in_weights.astype(F64), 3, axis=-1)
+    split = [p.reshape(BATCH, SEQ, HEADS, -1).transpose(0, 2, 1, 3) for p in (q, k)]
+    scores = split[0] @ split[1].swapaxes(-1, -2) / math.sqrt(D_MODEL // HEADS)
+    if causal:
+        scores = np.where(np.tri(SEQ, dtype=bool), scores, -np.inf)
+    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("spread", [1.0, 40.0])
+def test_scores_spread_far_apart_give_the_exact_softmax_row_by_row(
+    causal: bool, spread: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each row is shifted by an estimate of its largest score, and rows the estimate
+    shifts too far are done again with their own largest: with scores in the hundreds
+    (``spread`` 40) some rows take that second path, and every weight still matches the
+    float64 softmax."""
+    from shapenn.layers import _attention as attention
+
+    redone: list[int] = []
+    exact_rows = attention._exact_rows
+
+    def counted(rows: Any, *args: Any) -> Any:
+        redone.append(len(rows))
+        return exact_rows(rows, *args)
+
+    monkeypatch.setattr(attention, "_exact_rows", counted)
+    layer = MultiHeadAttention(D_MODEL, HEADS, causal, seed=3)
+    layer.in_weights *= spread
+    x = _inputs(12)
+    layer.forward(x)
+    np.testing.assert_allclose(
+        layer.attention_weights, _reference_weights(layer, x, causal), rtol=1e-4, atol=1e-7
+    )
+    assert (sum(redone) > 0) == (spread > 1)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_a_nan_stays_in_its_own_sequence(causal: bool) -> None:
+    """(An earlier position gets NaN too, through a weight of exactly 0 times a NaN value.)"""
+    layer = _attention(causal)
+    x = _inputs(13)
+    x[0, 2, 0] = np.nan  # the query, key and value of sequence 0 at position 2
+    with np.errstate(invalid="ignore"):
+        output = layer.forward(x)
+    assert np.isfinite(output[1:]).all()
+    assert np.isnan(output[0, 2:]).all()
+
+
 def test_a_query_that_sees_no_key_gives_zeros_never_nan() -> None:
     layer = _attention()
     mask = np.ones((BATCH, SEQ), bool)
