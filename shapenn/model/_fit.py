@@ -23,7 +23,7 @@ from .._progress import Progress
 from ..layers import Layer
 from ..optim import DivergenceError
 from ..shapes import ArgumentError, ArrayND
-from ._data import as_batch
+from ._data import Gather
 
 
 @runtime_checkable
@@ -310,8 +310,9 @@ class Loop:
         self.before_epoch(epoch)
         with model.lock:
             model.set_training(True)
+        gather = Gather(X, dtype, batch_size)
         for step, rows in enumerate(batches(len(X), batch_size, order), start=1):
-            batch_x, batch_y = as_batch(X[rows], dtype), y[rows]
+            batch_x, batch_y = gather(rows), y[rows]
             batch_w = weights[rows] if weights is not None else None
             output, measured = self.step(
                 batch_x, batch_y, batch_w, parameters, epoch=epoch, step=step
