@@ -122,9 +122,10 @@ def _bounds(allowed: Any, low: Any) -> tuple[Any, Any]:
 
 #: Before the exponential, each row of scores is shifted by an estimate of its largest score,
 #: not by the largest itself: NumPy finds the maxima of 64-key rows at ~1 ns a score, ten times
-#: the cost of the estimate. Any shift within ~30 of the largest gives the same softmax to
-#: rounding (nothing overflows, no significant term nears the subnormals); a row whose
-#: exponentials sum below this limit was shifted too far and is computed again exactly.
+#: the cost of the estimate. A shift at most 30 below a row's largest score (so nothing
+#: overflows) and at most ~40 above it (so no significant term nears the subnormals) gives the
+#: same softmax, to rounding; a row whose exponentials sum below this limit was shifted
+#: further and is computed again, shifted by its own largest score.
 _SHIFT_LIMIT = math.exp(-40)
 _HEADROOM = 30.0  # how far below the bound on a row's scores its shift may be
 
