@@ -120,66 +120,6 @@ def _bounds(allowed: Any, low: Any) -> tuple[Any, Any]:
     return np.where(allowed, dtype.type(np.inf), hidden), np.where(allowed, low, hidden)
 
 
-#: Before the exponential, each row of scores is shifted by an estimate of its largest score,
-#: not by the largest itself: NumPy finds the maxima of 64-key rows at ~1 ns a score, ten times
-#: the cost of the estimate. A shift at most 30 below a row's largest score (so nothing
-#: overflows) and at most ~40 above it (so no significant term nears the subnormals) gives the
-#: same softmax, to rounding; a row whose exponentials sum below this limit was shifted
-#: further and is computed again, shifted by its own largest score.
-_SHIFT_LIMIT = math.exp(-40)
-_HEADROOM = 30.0  # how far below the bound on a row's scores its shift may be
-
-
-def _shifts(queries: Any, keys: Any, scale: Any, causal: bool, mask: Any) -> Any:
-    """Each query's shift, (batch, heads, seq, 1), computed from what it sees alone (so a later
-    position never changes an earlier one's weights, to the last bit): 30 below the
-    Cauchy–Schwarz bound on its scores, ``|q| · max |k| · scale`` over the keys it sees — or
-    its score with its own key, when that is higher (causal attention always sees it). Never
-    more than 30 below the row's largest score, so no exponential overflows; NaN in a query,
-    or in a key it sees, makes its shift NaN, as its scores."""
-    query_norms = np.sqrt(row_sums(queries * queries))[..., 0]  # (batch, heads, seq)
-    key_norms = np.sqrt(row_sums(keys * keys))[..., 0]
-    if mask is not None:
-        key_norms = np.where(mask[:, None, :], key_norms, 0)  # a hidden key bounds nothing
-    if causal:  # the keys up to each query
-        reach = np.maximum.accumulate(key_norms, axis=-1)
-    else:
-        reach = np.broadcast_to(np.max(key_norms, axis=-1, keepdims=True), key_norms.shape)
-    shifts = query_norms * reach * scale - scale.dtype.type(_HEADROOM)
-    if causal:
-        own = row_sums(queries * keys)[..., 0] * scale
-        if mask is not None:
-            own = np.where(mask[:, None, :], own, -np.inf)
-        np.maximum(shifts, own, out=shifts)
-    return shifts[..., None]
-
-
-def _exact_rows(
-    rows: Any,
-    queries: Any,
-    keys: Any,
-    scale: Any,
-    upper: Any,
-    lower: Any,
-    shape: tuple[int, ...],
-) -> Any:
-    """The exponentials of the flat rows ``rows`` of the (batch, heads, seq, seq) scores, each
-    shifted by its own largest score: the scores computed again from the queries and keys,
-    masked by ``upper`` and floored at ``lower`` as `attention_forward` does."""
-    batch, heads, seq, _ = shape
-    b, h, q = np.unravel_index(rows, (batch, heads, seq))
-    scores = np.matmul(queries[b, h, q][:, None, :], keys[b, h].swapaxes(-1, -2))[:, 0]
-    scores *= scale
-    if upper is not None:
-        np.fmin(scores, np.broadcast_to(upper, shape)[b, h, q], out=scores)
-        lower = np.broadcast_to(lower, shape)[b, h, q]
-    peaks = scores.max(axis=-1, keepdims=True)
-    peaks[np.isneginf(peaks)] = 0  # a query that sees no key: its row stays -inf, exp 0
-    scores -= peaks
-    np.maximum(scores, lower, out=scores)
-    return np.exp(scores, out=scores)
-
-
 def _project(inputs: Any, weights: Any, biases: Any) -> Any:
     """``inputs @ weights + biases`` over the last axis, the bias added in place (one large
     temporary fewer than `dense_forward`, bit for bit the same)."""
@@ -239,10 +179,8 @@ def attention_forward(
     # The keys transposed into a copy of their own: a product with a transposed view of
     # (seq, d_head) matrices runs at half the speed, and the copy is a quarter of the scores.
     scores = queries @ np.ascontiguousarray(keys.swapaxes(-1, -2))
-    scale = dtype.type(1 / math.sqrt(d_head))
-    scores *= scale
+    scores *= dtype.type(1 / math.sqrt(d_head))
     allowed = _allowed(mask, causal, seq)
-    upper = None
     # As the Softmax layer does: no weight below ~1e-38 (a subnormal, whose arithmetic is slow);
     # hidden keys stay at -inf, so their weight is exactly 0.
     floor = dtype.type(math.log(float(np.finfo(dtype).tiny) * seq) + 0.5)
@@ -250,16 +188,13 @@ def attention_forward(
     if allowed is not None:
         upper, lower = _bounds(allowed, floor)
         np.fmin(scores, upper, out=scores)  # fmin: a NaN score of a hidden key is hidden too
-    scores -= _shifts(queries, keys, scale, causal, mask)
+    peaks = scores.max(axis=-1, keepdims=True)
+    if allowed is not None:
+        peaks[np.isneginf(peaks)] = 0  # a query that sees no key: its row stays -inf, exp 0
+    scores -= peaks
     np.maximum(scores, lower, out=scores)
     np.exp(scores, out=scores)
     totals = row_sums(scores)
-    # Rows shifted too far (or to NaN, which a NaN score makes anyway) are done again.
-    low = np.flatnonzero(~(totals >= _SHIFT_LIMIT))
-    if low.size:
-        rows = _exact_rows(low, queries, keys, scale, upper, lower, scores.shape)
-        scores.reshape(-1, seq)[low] = rows
-        totals.reshape(-1)[low] = row_sums(rows)[:, 0]
     alive = None
     if allowed is not None:
         seen = totals[:, 0, :, 0] > 0  # (batch, seq): each query saw at least one key
