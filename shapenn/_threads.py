@@ -20,7 +20,7 @@ from typing import Any
 from ._args import as_integer, shown
 from .shapes import ArgumentError
 
-__all__ = ["PARALLEL_WORK", "blas_threads"]
+__all__ = ["PARALLEL_WORK", "blas_libraries", "blas_threads"]
 
 #: Multiply-adds per step from which more than one BLAS thread is used by default.
 PARALLEL_WORK = 1 << 23
@@ -41,6 +41,12 @@ def _controller() -> Any:
     # By name: threadpoolctl ships no type information, which would fail a user's mypy run.
     # Creating the controller scans the loaded libraries, so it is done once.
     return importlib.import_module("threadpoolctl").ThreadpoolController()
+
+
+def blas_libraries() -> list[Any]:
+    """threadpoolctl's controllers of the BLAS libraries loaded when first asked (NumPy's among
+    them: it loads its BLAS on import); each has ``internal_api`` and ``architecture``."""
+    return [library for library in _controller().lib_controllers if library.user_api == "blas"]
 
 
 def choose(threads: int | None, work: int) -> int | None:

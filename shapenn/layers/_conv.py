@@ -24,6 +24,7 @@ from .._args import shown as _shown
 from ..shapes import ArgumentError, Array1D, Array2D, Array4D, Dim, Floating, shapechecked
 from . import _init as init_
 from ._init import torch_dtype as _torch_dtype
+from ._products import product, product_t
 from ._regularization import Regularized
 from ._spatial import pair, shown
 
@@ -63,7 +64,7 @@ def conv2d_forward(
     # contiguous run of ow · batch values, the cheapest copy im2col can be.
     # (Sizes spelled out, not -1: an empty batch is a valid, empty input.)
     cols = windows.transpose(1, 4, 5, 2, 3, 0).reshape(in_channels * kh * kw, oh * ow * batch)
-    planes = weights.reshape(out_channels, in_channels * kh * kw) @ cols
+    planes = product(weights.reshape(out_channels, in_channels * kh * kw), cols)
     planes += biases[:, None]
     # The product's memory, (channels, oh, ow, batch), seen as NCHW: activations and pools
     # keep that layout (their inner loops then run over the batch), the next convolution
@@ -100,7 +101,7 @@ def conv2d_backward(
     dweights, dbiases = _parameter_gradients(planes, cols, weights)
     out_channels, in_channels, kh, kw = weights.shape
     batch, _, oh, ow = dvalues.shape
-    dcols = weights.reshape(out_channels, in_channels * kh * kw).T @ planes
+    dcols = product(weights.reshape(out_channels, in_channels * kh * kw).T, planes)
     dcols = dcols.reshape(in_channels, kh, kw, oh, ow, batch)
     (top, bottom), (left, right) = padding
     height, width = inputs.shape[2] + top + bottom, inputs.shape[3] + left + right
@@ -163,7 +164,7 @@ def _planes(dvalues: Any) -> Any:
 def _parameter_gradients(planes: Any, cols: Any, weights: Any) -> tuple[Any, Any]:
     # Written as (cols · planesᵀ)ᵀ: the same product, which OpenBLAS runs 1.4-1.7x faster in
     # this orientation (the long axis is the reduction axis of both operands' rows).
-    dweights = (cols @ planes.T).T.reshape(weights.shape)
+    dweights = product_t(cols, planes).T.reshape(weights.shape)
     return dweights, planes.sum(axis=1)
 
 
