@@ -22,20 +22,29 @@ def measure(run_epoch: Callable[[], None], epochs: int) -> float:
     return measure_all({"run": run_epoch}, epochs)["run"]
 
 
-def measure_all(runs: Mapping[str, Callable[[], None]], epochs: int) -> dict[str, float]:
-    """Median seconds per epoch of each run: one warm-up epoch each, then ``epochs`` rounds in
-    which every run trains one epoch in turn (in reverse order every other round). A slow
-    spell of the machine then falls on all of them alike, and their ratios hold on a machine
-    whose speed drifts by more than they differ."""
-    for run in runs.values():
-        run()
+def measure_all(
+    runs: Mapping[str, Callable[[], None]], epochs: int, rounds: int = 2
+) -> dict[str, float]:
+    """Median seconds per epoch of each run over ``epochs`` measured epochs. The runs take
+    turns in blocks, ``rounds`` of them each: a block is one warm-up epoch and then that
+    round's share of the measured ones, and the order of the runs reverses every round, so a
+    slow spell of the machine falls on all of them alike.
+
+    Blocks, not single epochs in turn: a library's worker threads keep their cores busy for a
+    while after its last call, and the epoch of whichever runs next pays for it. Measured
+    with the LeNet benchmark, PyTorch's step took 3.6-3.8 ms alone and 5.7 ms when its epochs
+    alternated with shapenn's one by one (3.8 ms with OpenBLAS's threads told to sleep at
+    once, ``OPENBLAS_THREAD_TIMEOUT=4``); each block's warm-up epoch absorbs that."""
     times: dict[str, list[float]] = {name: [] for name in runs}
     names = list(runs)
-    for round_ in range(epochs):
+    shares = [epochs // rounds + (round_ < epochs % rounds) for round_ in range(rounds)]
+    for round_, share in enumerate(shares):
         for name in names if round_ % 2 == 0 else reversed(names):
-            start = time.perf_counter()
             runs[name]()
-            times[name].append(time.perf_counter() - start)
+            for _ in range(share):
+                start = time.perf_counter()
+                runs[name]()
+                times[name].append(time.perf_counter() - start)
     return {name: statistics.median(spent) for name, spent in times.items()}
 
 

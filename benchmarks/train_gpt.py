@@ -9,15 +9,16 @@ dropout), a LayerNorm and a dense layer to the vocabulary; softmax cross-entropy
 0.001, epsilon 1e-7). PyTorch's blocks are ``nn.TransformerEncoderLayer(64, 4, 256,
 activation="gelu", batch_first=True, norm_first=True, dropout=0)`` given the causal mask.
 
-- **Throughput.** Each implementation trains ``--steps`` steps as a warm-up, then
-  ``--chunks`` (at least 4) timed chunks of ``--steps`` steps. The implementations take turns
-  chunk by chunk, so that a change in the machine's load falls on all of them alike; the
-  figure is the median samples/s of the chunks. shapenn runs with checks on (the default)
-  and off.
-- **Loss in the same time.** Fresh models (shapenn with checks on, PyTorch) train in turns,
-  ``--steps`` steps at a time, until each has trained ``--seconds`` of wall time, through the
-  same shuffled windows; then the mean cross-entropy on every validation window, in nats per
-  character, against the unigram and bigram baselines (``sn.datasets.baselines``).
+- **Throughput.** ``--chunks`` (at least 4) timed chunks of ``--steps`` steps each. The
+  implementations take turns in two blocks each, the order reversed in the second, so that a
+  change in the machine's load falls on all of them alike; a block is a warm-up chunk and
+  half the timed ones (a library's threads stay busy for a while after its last call: the
+  warm-up takes that, not the next library's timed chunks). The figure is the median
+  samples/s of the chunks. shapenn runs with checks on (the default) and off.
+- **Loss in the same time.** Fresh models (shapenn with checks on, PyTorch) train in turns of
+  up to 15 s, ``--steps`` steps at a time, until each has trained ``--seconds`` of wall time,
+  through the same shuffled windows; then the mean cross-entropy on every validation window,
+  in nats per character, against the unigram and bigram baselines (``sn.datasets.baselines``).
 
 BLAS threads: each library's own choice unless ``--threads`` is given (on a busy machine a
 second thread can cost more than it gives: try ``--threads 1``).
@@ -180,20 +181,27 @@ def chunk(source: Iterator[tuple[Array, Array]], steps: int) -> tuple[Array, Arr
 
 
 def throughput(
-    runs: dict[str, Step], X: Array, y: Array, steps: int, chunks: int
+    runs: dict[str, Step], X: Array, y: Array, steps: int, chunks: int, rounds: int = 2
 ) -> dict[str, float]:
-    """Median samples/s of each run over ``chunks`` chunks of ``steps`` steps, after a warm-up
-    chunk, the runs taking turns chunk by chunk."""
+    """Median samples/s of each run over ``chunks`` timed chunks of ``steps`` steps. The runs
+    take turns in blocks, ``rounds`` each: a warm-up chunk, then that round's share of the
+    timed ones, the order reversing every round (see ``_common.measure_all`` for why blocks:
+    a library's threads stay busy for a while after its last call)."""
     source = batches(X, y, 32, seed=0)
     times: dict[str, list[float]] = {name: [] for name in runs}
-    for index in range(chunks + 1):
-        X_chunk, y_chunk = chunk(source, steps)
-        for name, step in runs.items():
-            start = time.perf_counter()
-            step(X_chunk, y_chunk)
-            if index:  # the first chunk warms up
+    names = list(runs)
+    shares = [chunks // rounds + (round_ < chunks % rounds) for round_ in range(rounds)]
+    size = 0
+    for round_, share in enumerate(shares):
+        for name in names if round_ % 2 == 0 else reversed(names):
+            runs[name](*chunk(source, steps))  # warm-up
+            for _ in range(share):
+                X_chunk, y_chunk = chunk(source, steps)
+                start = time.perf_counter()
+                runs[name](X_chunk, y_chunk)
                 times[name].append(time.perf_counter() - start)
-    return {name: len(X_chunk) / statistics.median(spent) for name, spent in times.items()}
+                size = len(X_chunk)
+    return {name: size / statistics.median(spent) for name, spent in times.items()}
 
 
 def race(
@@ -205,20 +213,23 @@ def race(
     seconds: float,
     steps: int,
 ) -> dict[str, tuple[int, float]]:
-    """Train each run for ``seconds`` of its own wall time, in turns of ``steps`` steps through
-    the same batches; the steps each took and its validation loss."""
+    """Train each run for ``seconds`` of its own wall time through the same batches, in turns
+    of a quarter of that time at most (15 s), ``steps`` steps at a time; the steps each took
+    and its validation loss. Long turns: what the other library's threads leave running at a
+    switch is then a small share of each turn, and falls on both alike."""
     sources = {name: batches(X, y, 32, seed=1) for name in runs}
     spent = dict.fromkeys(runs, 0.0)
     done = dict.fromkeys(runs, 0)
+    turn = min(seconds / 4, 15.0)
     while any(spent[name] < seconds for name in runs):
         for name, (step, _) in runs.items():
-            if spent[name] >= seconds:
-                continue
-            X_chunk, y_chunk = chunk(sources[name], steps)
-            start = time.perf_counter()
-            step(X_chunk, y_chunk)
-            spent[name] += time.perf_counter() - start
-            done[name] += steps
+            until = min(seconds, spent[name] + turn)
+            while spent[name] < until:
+                X_chunk, y_chunk = chunk(sources[name], steps)
+                start = time.perf_counter()
+                step(X_chunk, y_chunk)
+                spent[name] += time.perf_counter() - start
+                done[name] += steps
     return {name: (done[name], evaluate(X_val, y_val)) for name, (_, evaluate) in runs.items()}
 
 

@@ -55,3 +55,19 @@ def test_time_to_accuracy_runs_and_prints_its_table() -> None:
     assert "| network, optimizer | target (95 % of best) |" in result.stdout
     for row in ("784-128-10, Adam", "784-64×4-10, SGD 0.1", "CNN, Adam"):
         assert f"| {row} |" in result.stdout
+
+
+def test_each_implementation_warms_up_right_before_its_timed_epochs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The runs take turns in blocks (a warm-up, then timed epochs), the order reversed each
+    round: no run's timed epoch follows another run's epoch directly."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    from _common import measure_all
+
+    calls: list[str] = []
+    runs = {name: (lambda name=name: calls.append(name)) for name in "ABC"}
+    medians = measure_all(runs, epochs=5)
+    assert set(medians) == {"A", "B", "C"}
+    # round 1: 1 + 3 each in order; round 2: 1 + 2 each, reversed
+    assert "".join(calls) == "AAAA" + "BBBB" + "CCCC" + "CCC" + "BBB" + "AAA"
