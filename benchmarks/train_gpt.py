@@ -255,7 +255,8 @@ def main() -> None:
     print(
         f"tiny GPT (d_model {D_MODEL}, {HEADS} heads, {BLOCKS} blocks, seq {SEQ}, batch 32), "
         f"vocabulary {vocab}, {len(X)} training windows; BLAS threads: {threads}\n"
-        f"samples/s: median of {chunks} chunks of {args.steps} steps after a warm-up chunk; "
+        f"samples/s: median of {chunks} chunks of {args.steps} steps, in two blocks each of a "
+        "warm-up chunk and half of them; "
         f"loss: validation cross-entropy (nats/char) after {args.seconds:g} s of training each\n"
     )
     runs = {
