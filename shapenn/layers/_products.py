@@ -46,22 +46,24 @@ def blocked() -> bool:
     )
 
 
-def _float32(a: Any, b: Any) -> bool:
-    return bool(a.dtype == np.float32 and b.dtype == np.float32)
-
-
-def _width(rows: int, inner: int) -> int:
-    """Columns per block for a product of ``rows × inner`` multiply-adds per column: as many
-    as fit under SMALL, a multiple of 64 (aligned blocks), at least _LEAST."""
-    return max(_LEAST, SMALL // max(1, rows * inner) // 64 * 64)
+def _width(rows: int, inner: int, dtypes: tuple[Any, Any]) -> int | None:
+    """Columns per block for float32 products of ``rows × inner`` multiply-adds per column: as
+    many as fit under SMALL, a multiple of 64 (aligned blocks); None for one product — where
+    the BLAS has no small-matrix kernels, for other dtypes, and where fewer than _LEAST columns
+    would fit in a block."""
+    columns = SMALL // max(1, rows * inner) // 64 * 64
+    if columns < _LEAST or not all(dtype == np.float32 for dtype in dtypes) or not blocked():
+        return None
+    return columns
 
 
 def product(a: Any, b: Any) -> Any:
-    """``a @ b`` for a 2-D ``a`` and a 2-D ``b`` with many columns, in blocks of columns."""
+    """``a @ b`` for a 2-D ``a`` and a 2-D ``b`` with many columns, in blocks of columns where
+    that is faster."""
     rows, inner = a.shape
     columns = b.shape[1]
-    width = _width(rows, inner)
-    if columns <= width or not _float32(a, b) or not blocked():
+    width = _width(rows, inner, (a.dtype, b.dtype))
+    if width is None or columns <= width:
         return a @ b
     out = np.empty((rows, columns), np.result_type(a, b))
     for start in range(0, columns, width):
@@ -71,11 +73,11 @@ def product(a: Any, b: Any) -> Any:
 
 def product_t(a: Any, b: Any) -> Any:
     """``a @ b.T`` for 2-D ``a`` and ``b`` sharing a long second axis: the sum of the products
-    of blocks of it, when each column is little work (at most _THIN multiply-adds)."""
+    of blocks of it where that is faster, and each column little work (at most _THIN
+    multiply-adds)."""
     rows, length = a.shape
-    width = _width(rows, b.shape[0])
-    thin = rows * b.shape[0] <= _THIN
-    if length <= width or not thin or not _float32(a, b) or not blocked():
+    width = _width(rows, b.shape[0], (a.dtype, b.dtype))
+    if width is None or length <= width or rows * b.shape[0] > _THIN:
         return a @ b.T
     out = a[:, :width] @ b[:, :width].T
     for start in range(width, length, width):

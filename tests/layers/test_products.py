@@ -19,10 +19,11 @@ from shapenn.layers._conv import conv2d_backward, conv2d_forward
 
 @pytest.fixture(params=[True, False], ids=["blocks", "one-product"])
 def small_blocks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
-    """Blocks of a few hundred columns (the limit lowered so small arrays make several of
-    them), or never any."""
+    """Blocks of a few hundred to a few thousand columns (the limits lowered so that small
+    arrays make several of them), or never any."""
     monkeypatch.setattr(_products, "blocked", lambda: request.param)
-    monkeypatch.setattr(_products, "SMALL", 3_000)
+    monkeypatch.setattr(_products, "SMALL", 20_000)
+    monkeypatch.setattr(_products, "_LEAST", 64)
     return bool(request.param)
 
 
@@ -57,11 +58,12 @@ def test_products_match_numpy(
 
 
 def test_blocks_are_used_and_ragged_at_the_end(small_blocks: bool) -> None:
-    """With the lowered limit, 1,000 columns of a (4, 3) product make 256-column blocks, the
-    last of 232: every column lands where one product puts it (small integers: exact in
-    float32, whatever the order of the sums)."""
+    """With the lowered limit, 5,000 columns of a (4, 3) product make blocks of 1,664 columns,
+    the last of 8 (and of 2,176 for the (3, 3) sum, the last of 648): every column lands
+    where one product puts it (small integers: exact in float32, whatever the order of the
+    sums)."""
     a = np.arange(12, dtype=np.float32).reshape(4, 3)
-    b = (np.arange(3_000) % 7).astype(np.float32).reshape(3, 1_000)
+    b = (np.arange(15_000) % 7).astype(np.float32).reshape(3, 5_000)
     np.testing.assert_array_equal(_products.product(a, b), a @ b)
     np.testing.assert_array_equal(_products.product_t(b, b), b @ b.T)
 
