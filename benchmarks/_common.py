@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 import numpy as np
 
@@ -22,30 +22,57 @@ def measure(run_epoch: Callable[[], None], epochs: int) -> float:
     return measure_all({"run": run_epoch}, epochs)["run"]
 
 
-def measure_all(
-    runs: Mapping[str, Callable[[], None]], epochs: int, rounds: int = 2
-) -> dict[str, float]:
-    """Median seconds per epoch of each run over ``epochs`` measured epochs. The runs take
-    turns in blocks, ``rounds`` of them each: a block is one warm-up epoch and then that
-    round's share of the measured ones, and the order of the runs reverses every round, so a
-    slow spell of the machine falls on all of them alike.
+#: Runs that use a thread runtime of their own (PyTorch's), measured in blocks apart.
+APART = ("PyTorch CPU",)
 
-    Blocks, not single epochs in turn: a library's worker threads keep their cores busy for a
-    while after its last call, and the epoch of whichever runs next pays for it. Measured
-    with the LeNet benchmark, PyTorch's step took 3.6-3.8 ms alone and 5.7 ms when its epochs
-    alternated with shapenn's one by one (3.8 ms with OpenBLAS's threads told to sleep at
-    once, ``OPENBLAS_THREAD_TIMEOUT=4``); each block's warm-up epoch absorbs that."""
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    names = list(runs)
-    shares = [epochs // rounds + (round_ < epochs % rounds) for round_ in range(rounds)]
-    for round_, share in enumerate(shares):
-        for name in names if round_ % 2 == 0 else reversed(names):
-            runs[name]()
-            for _ in range(share):
-                start = time.perf_counter()
-                runs[name]()
-                times[name].append(time.perf_counter() - start)
+
+def measure_all(
+    runs: Mapping[str, Callable[[], None]],
+    epochs: int,
+    rounds: int = 2,
+    apart: Collection[str] = APART,
+) -> dict[str, float]:
+    """Median seconds per epoch of each run over ``epochs`` measured epochs; see `take_turns`."""
+    times = take_turns(runs, epochs, rounds, apart)
     return {name: statistics.median(spent) for name, spent in times.items()}
+
+
+def take_turns(
+    runs: Mapping[str, Callable[[], None]],
+    measured: int,
+    rounds: int = 2,
+    apart: Collection[str] = APART,
+) -> dict[str, list[float]]:
+    """The seconds of each run's ``measured`` timed calls (epochs, chunks), taken in blocks.
+
+    The runs named in ``apart`` have a block each; all the others — NumPy code sharing one
+    BLAS and its threads — share one block, in which they take turns call by call, so that a
+    slow spell of the machine falls on them alike. Each block begins with a warm-up call of
+    each of its runs, then that round's share of the timed ones; there are ``rounds`` rounds,
+    the order of the blocks and of the runs in them reversed every other round.
+
+    Blocks, not single calls in turn: a library's worker threads keep their cores busy for a
+    while after its last call, and the call of whichever runs next pays for it. Measured with
+    the LeNet benchmark, PyTorch's step took 3.6-3.8 ms alone and 5.7 ms when its epochs
+    alternated with shapenn's one by one (3.8 ms with OpenBLAS's threads told to sleep at
+    once, ``OPENBLAS_THREAD_TIMEOUT=4``); the warm-up at the start of each block absorbs that.
+    """
+    together = [name for name in runs if name not in apart]
+    blocks = ([together] if together else []) + [[name] for name in runs if name in apart]
+    shares = [measured // rounds + (round_ < measured % rounds) for round_ in range(rounds)]
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for round_, share in enumerate(shares):
+        forward = round_ % 2 == 0
+        for block in blocks if forward else reversed(blocks):
+            members = block if forward else block[::-1]
+            for name in members:
+                runs[name]()
+            for _ in range(share):
+                for name in members:
+                    start = time.perf_counter()
+                    runs[name]()
+                    times[name].append(time.perf_counter() - start)
+    return times
 
 
 def _status(field: str) -> int:

@@ -9,11 +9,11 @@ dropout), a LayerNorm and a dense layer to the vocabulary; softmax cross-entropy
 0.001, epsilon 1e-7). PyTorch's blocks are ``nn.TransformerEncoderLayer(64, 4, 256,
 activation="gelu", batch_first=True, norm_first=True, dropout=0)`` given the causal mask.
 
-- **Throughput.** ``--chunks`` (at least 4) timed chunks of ``--steps`` steps each. The
-  implementations take turns in two blocks each, the order reversed in the second, so that a
-  change in the machine's load falls on all of them alike; a block is a warm-up chunk and
-  half the timed ones (a library's threads stay busy for a while after its last call: the
-  warm-up takes that, not the next library's timed chunks). The figure is the median
+- **Throughput.** ``--chunks`` (at least 4) timed chunks of ``--steps`` steps each, in two
+  rounds, the order reversed in the second. PyTorch trains in blocks of its own, shapenn's
+  two runs share the other block and take turns chunk by chunk; each block begins with a
+  warm-up chunk of each run (a library's threads stay busy for a while after its last call:
+  the warm-up takes that, not the next library's timed chunks). The figure is the median
   samples/s of the chunks. shapenn runs with checks on (the default) and off.
 - **Loss in the same time.** Fresh models (shapenn with checks on, PyTorch) train in turns of
   up to 15 s, ``--steps`` steps at a time, until each has trained ``--seconds`` of wall time,
@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from _common import environment
+from _common import environment, take_turns
 
 import shapenn as sn
 
@@ -181,27 +181,15 @@ def chunk(source: Iterator[tuple[Array, Array]], steps: int) -> tuple[Array, Arr
 
 
 def throughput(
-    runs: dict[str, Step], X: Array, y: Array, steps: int, chunks: int, rounds: int = 2
+    runs: dict[str, Step], X: Array, y: Array, steps: int, chunks: int
 ) -> dict[str, float]:
-    """Median samples/s of each run over ``chunks`` timed chunks of ``steps`` steps. The runs
-    take turns in blocks, ``rounds`` each: a warm-up chunk, then that round's share of the
-    timed ones, the order reversing every round (see ``_common.measure_all`` for why blocks:
-    a library's threads stay busy for a while after its last call)."""
+    """Median samples/s of each run over ``chunks`` timed chunks of ``steps`` steps, taken in
+    blocks (``_common.take_turns``: shapenn's runs in turns chunk by chunk in one block,
+    PyTorch in its own, each block beginning with a warm-up chunk of each run)."""
     source = batches(X, y, 32, seed=0)
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    names = list(runs)
-    shares = [chunks // rounds + (round_ < chunks % rounds) for round_ in range(rounds)]
-    size = 0
-    for round_, share in enumerate(shares):
-        for name in names if round_ % 2 == 0 else reversed(names):
-            runs[name](*chunk(source, steps))  # warm-up
-            for _ in range(share):
-                X_chunk, y_chunk = chunk(source, steps)
-                start = time.perf_counter()
-                runs[name](X_chunk, y_chunk)
-                times[name].append(time.perf_counter() - start)
-                size = len(X_chunk)
-    return {name: size / statistics.median(spent) for name, spent in times.items()}
+    calls = {name: (lambda step=step: step(*chunk(source, steps))) for name, step in runs.items()}
+    times = take_turns(calls, chunks)
+    return {name: 32 * steps / statistics.median(spent) for name, spent in times.items()}
 
 
 def race(
@@ -255,8 +243,8 @@ def main() -> None:
     print(
         f"tiny GPT (d_model {D_MODEL}, {HEADS} heads, {BLOCKS} blocks, seq {SEQ}, batch 32), "
         f"vocabulary {vocab}, {len(X)} training windows; BLAS threads: {threads}\n"
-        f"samples/s: median of {chunks} chunks of {args.steps} steps, in two blocks each of a "
-        "warm-up chunk and half of them; "
+        f"samples/s: median of {chunks} chunks of {args.steps} steps; PyTorch and shapenn in "
+        "blocks apart, two rounds of a warm-up chunk and half the chunks; "
         f"loss: validation cross-entropy (nats/char) after {args.seconds:g} s of training each\n"
     )
     runs = {

@@ -60,14 +60,15 @@ def test_time_to_accuracy_runs_and_prints_its_table() -> None:
 def test_each_implementation_warms_up_right_before_its_timed_epochs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The runs take turns in blocks (a warm-up, then timed epochs), the order reversed each
-    round: no run's timed epoch follows another run's epoch directly."""
+    """PyTorch's epochs run in blocks of their own (a warm-up, then timed epochs), the NumPy
+    implementations' in one shared block where they take turns epoch by epoch, the order
+    reversed every round: no timed epoch follows PyTorch's and NumPy's last calls directly."""
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     from _common import measure_all
 
     calls: list[str] = []
-    runs = {name: (lambda name=name: calls.append(name)) for name in "ABC"}
-    medians = measure_all(runs, epochs=5)
-    assert set(medians) == {"A", "B", "C"}
-    # round 1: 1 + 3 each in order; round 2: 1 + 2 each, reversed
-    assert "".join(calls) == "AAAA" + "BBBB" + "CCCC" + "CCC" + "BBB" + "AAA"
+    runs = {name: (lambda name=name: calls.append(name)) for name in "ABT"}
+    medians = measure_all(runs, epochs=5, apart=("T",))
+    assert set(medians) == {"A", "B", "T"}
+    # round 1: warm-ups, then 3 turns; round 2, reversed: warm-ups, then 2 turns
+    assert "".join(calls) == "AB" + "AB" * 3 + "T" + "TTT" + "T" + "TT" + "BA" + "BA" * 2
