@@ -243,8 +243,8 @@ def main() -> None:
     print(
         f"tiny GPT (d_model {D_MODEL}, {HEADS} heads, {BLOCKS} blocks, seq {SEQ}, batch 32), "
         f"vocabulary {vocab}, {len(X)} training windows; BLAS threads: {threads}\n"
-        f"samples/s: median of {chunks} chunks of {args.steps} steps; PyTorch and shapenn in "
-        "blocks apart, two rounds of a warm-up chunk and half the chunks; "
+        f"samples/s: median of {chunks} chunks of {args.steps} steps, in blocks (shapenn's two "
+        "runs taking turns in one): two rounds of a warm-up chunk and half the chunks; "
         f"loss: validation cross-entropy (nats/char) after {args.seconds:g} s of training each\n"
     )
     runs = {

@@ -11,12 +11,13 @@ epoch, then ``--epochs`` (at least 4) measured ones; the figure is the median sa
   its weight and input gradients backward (none for the first layer's input), and the dense
   layers' — into preallocated arrays: what an im2col implementation could reach at most.
 
-PyTorch trains in blocks of its own (a warm-up epoch and half the measured ones, two rounds,
-the order reversed in the second); the NumPy implementations share the other block and take
-turns epoch by epoch, so that a change in the machine's load falls on all of them alike and
-what one library's threads leave running falls on a warm-up. Peak memory:
-for shapenn (checks on) and PyTorch, each in a fresh process, how far resident memory rises
-while training two epochs above what the process held before.
+shapenn with checks on and off share a block and take turns epoch by epoch; PyTorch and the
+ceiling have blocks of their own; each block begins with a warm-up epoch of each of its runs,
+then half the measured ones, in two rounds, the order reversed in the second: a change in the
+machine's load falls on all of them alike, and what one library's threads leave running
+falls on a warm-up. Peak memory: for shapenn (checks on) and PyTorch, each in a fresh
+process, how far resident memory rises while training two epochs above what the process held
+before.
 
 Run:  python benchmarks/train_lenet.py               (about two minutes on 2 cores)
       python benchmarks/train_lenet.py --markdown    (the table for docs/benchmarks.md)
@@ -195,8 +196,8 @@ def main() -> None:
     print(environment())
     print(
         f"LeNet-style CNN, Adam, {args.samples} samples of 1×28×28, batch {args.batch}; "
-        f"median of {epochs} epochs; PyTorch and the NumPy implementations in blocks apart, "
-        "two rounds of a warm-up epoch and half the measured ones\n"
+        f"median of {epochs} epochs, in blocks (shapenn's two runs taking turns in one): two "
+        "rounds of a warm-up epoch and half the measured ones\n"
     )
     found = implementations(X, y, args.batch)
     rate = {name: args.samples / spent for name, spent in measure_all(found, epochs).items()}

@@ -3,10 +3,10 @@
 The task: a 784-128-128-10 ReLU MLP with softmax cross-entropy and Adam (lr 0.001) on
 synthetic data of Fashion-MNIST's shape (float32 pixels in [0, 1], 10 classes). For each batch
 size, every implementation trains ``--epochs`` (at least 4) measured epochs in two rounds of
-a warm-up epoch and half the measured ones. PyTorch trains in blocks of its own; the NumPy
-implementations share the other block and take turns epoch by epoch, the order reversed in the
-second round (so that a change in the machine's load falls on all of them alike, and what one
-library's threads leave running falls on a warm-up). Some stalls
+a warm-up epoch and half the measured ones, in blocks: shapenn with checks on and off share
+one and take turns epoch by epoch, every other implementation has its own; the order reverses
+in the second round (so that a change in the machine's load falls on all of them alike, and
+what one library's threads leave running falls on a warm-up). Some stalls
 — float32 subnormals in Adam's state — appear only after the first epoch or two. The figure
 is the median samples/s of the measured epochs.
 
@@ -344,8 +344,8 @@ def main() -> None:
         return
     print(environment())
     print(
-        f"784-128-128-10 MLP, Adam, {args.samples} samples; median of {epochs} epochs; PyTorch and "
-        "the NumPy implementations in blocks apart, two rounds of a warm-up epoch and half the "
+        f"784-128-128-10 MLP, Adam, {args.samples} samples; median of {epochs} epochs, in blocks "
+        "(shapenn's two runs taking turns in one): two rounds of a warm-up epoch and half the "
         "measured ones\n"
     )
     rows: list[tuple[int, str, float, float, float | None, float, float | None, int | None]] = []

@@ -60,15 +60,15 @@ def test_time_to_accuracy_runs_and_prints_its_table() -> None:
 def test_each_implementation_warms_up_right_before_its_timed_epochs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """PyTorch's epochs run in blocks of their own (a warm-up, then timed epochs), the NumPy
-    implementations' in one shared block where they take turns epoch by epoch, the order
-    reversed every round: no timed epoch follows PyTorch's and NumPy's last calls directly."""
+    """shapenn's two runs share a block where they take turns epoch by epoch; every other run
+    has blocks of its own (a warm-up, then timed epochs); the order reverses every round: no
+    timed epoch follows another library's last call directly."""
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     from _common import measure_all
 
     calls: list[str] = []
     runs = {name: (lambda name=name: calls.append(name)) for name in "ABT"}
-    medians = measure_all(runs, epochs=5, apart=("T",))
+    medians = measure_all(runs, epochs=5, together=("A", "B"))
     assert set(medians) == {"A", "B", "T"}
     # round 1: warm-ups, then 3 turns; round 2, reversed: warm-ups, then 2 turns
     assert "".join(calls) == "AB" + "AB" * 3 + "T" + "TTT" + "T" + "TT" + "BA" + "BA" * 2
