@@ -41,7 +41,8 @@ def blocked() -> bool:
     from .._threads import blas_libraries
 
     return any(
-        library.internal_api == "openblas" and library.architecture in _SMALL_KERNEL_CORES
+        library.internal_api == "openblas"
+        and getattr(library, "architecture", None) in _SMALL_KERNEL_CORES
         for library in blas_libraries()
     )
 
