@@ -45,7 +45,8 @@ def _controller() -> Any:
 
 def blas_libraries() -> list[Any]:
     """threadpoolctl's controllers of the BLAS libraries loaded when first asked (NumPy's among
-    them: it loads its BLAS on import); each has ``internal_api`` and ``architecture``."""
+    them: it loads its BLAS on import); each has ``internal_api``, OpenBLAS's also
+    ``architecture`` (the kernels it picked) in the threadpoolctl versions that report it."""
     return [library for library in _controller().lib_controllers if library.user_api == "blas"]
 
 

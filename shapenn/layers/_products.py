@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .._threads import blas_libraries
+
 __all__ = ["SMALL", "product", "product_t"]
 
 #: The most multiply-adds OpenBLAS gives its small-matrix kernels (100³).
@@ -38,8 +40,6 @@ _THIN = 1024
 @cache
 def blocked() -> bool:
     """Whether NumPy's BLAS is an OpenBLAS running small-matrix kernels (decided once)."""
-    from .._threads import blas_libraries
-
     return any(
         library.internal_api == "openblas"
         and getattr(library, "architecture", None) in _SMALL_KERNEL_CORES
