@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -17,40 +17,25 @@ import shapenn as sn
 MiB = 1 << 20
 
 
-def measure(run_epoch: Callable[[], None], epochs: int) -> float:
-    """Median seconds per epoch over ``epochs`` epochs after one warm-up epoch."""
-    return measure_all({"run": run_epoch}, epochs)["run"]
-
-
 #: The runs that share a block and take turns call by call: shapenn's, checks on and off.
 TOGETHER = ("shapenn (checks on)", "shapenn (checks off)")
-
-
-def measure_all(
-    runs: Mapping[str, Callable[[], None]],
-    epochs: int,
-    rounds: int = 2,
-    together: Collection[str] = TOGETHER,
-) -> dict[str, float]:
-    """Median seconds per epoch of each run over ``epochs`` measured epochs; see `take_turns`."""
-    times = take_turns(runs, epochs, rounds, together)
-    return {name: statistics.median(spent) for name, spent in times.items()}
 
 
 def take_turns(
     runs: Mapping[str, Callable[[], None]],
     measured: int,
-    rounds: int = 2,
+    rounds: int | None = None,
     together: Collection[str] = TOGETHER,
 ) -> dict[str, list[float]]:
-    """The seconds of each run's ``measured`` timed calls (epochs, chunks), taken in blocks.
+    """The seconds of each run's ``measured`` timed calls (epochs, chunks), taken in blocks,
+    in the order of the rounds (so that the i-th call of two runs were timed seconds apart).
 
     The runs named in ``together`` (shapenn with checks on and off) share one block, in which
     they take turns call by call, so that their ratio carries no drift of the machine; every
     other run has a block of its own. Each block begins with a warm-up call of each of its
-    runs, then that round's share of the timed ones; there are ``rounds`` rounds, the order
-    of the blocks and of the runs in them reversed every other round, so that a slow spell
-    falls on all of them alike.
+    runs, then that round's share of the timed ones; there are ``rounds`` rounds (by default
+    one per timed call), the order of the blocks and of the runs in them reversed every other
+    round, so that a slow spell falls on all of them alike.
 
     Blocks, not single calls in turn: a library's worker threads keep their cores busy for a
     while after its last call, and the call of whichever runs next pays for it. Measured with
@@ -60,7 +45,13 @@ def take_turns(
     Even among NumPy runs the order shows: taking turns with the book's loop and the matmul
     ceiling too, shapenn's checks on / off read 0.88-0.97 on the MLP at batch 32 to 512, and
     0.96-1.07 taking turns with each other only.
+
+    Many short rounds, not two long ones: on a shared machine whose speed drifts by 20-50 %
+    over seconds, two rounds put each library's timed calls in two stretches of time, and the
+    two reversed blocks in the middle run back to back. A slow spell there fell on one library
+    alone: PyTorch's GPT read 306 samples/s in one run, 710-1,100 chunk by chunk alone.
     """
+    rounds = measured if rounds is None else rounds
     shared = [name for name in runs if name in together]
     blocks = ([shared] if shared else []) + [[name] for name in runs if name not in together]
     shares = [measured // rounds + (round_ < measured % rounds) for round_ in range(rounds)]
@@ -77,6 +68,19 @@ def take_turns(
                     runs[name]()
                     times[name].append(time.perf_counter() - start)
     return times
+
+
+def medians(times: Mapping[str, Sequence[float]]) -> dict[str, float]:
+    """The median seconds of each run's timed calls."""
+    return {name: statistics.median(spent) for name, spent in times.items()}
+
+
+def speedup(times: Mapping[str, Sequence[float]], run: str, baseline: str) -> float:
+    """How many times faster ``run`` is than ``baseline``: the median, over the rounds, of
+    the baseline's seconds over the run's in the same round. The two were timed seconds
+    apart, so a slow spell of the machine, which stretches both, divides out."""
+    pairs = zip(times[run], times[baseline], strict=True)
+    return statistics.median(theirs / ours for ours, theirs in pairs)
 
 
 def _status(field: str) -> int:

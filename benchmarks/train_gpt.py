@@ -9,12 +9,13 @@ dropout), a LayerNorm and a dense layer to the vocabulary; softmax cross-entropy
 0.001, epsilon 1e-7). PyTorch's blocks are ``nn.TransformerEncoderLayer(64, 4, 256,
 activation="gelu", batch_first=True, norm_first=True, dropout=0)`` given the causal mask.
 
-- **Throughput.** ``--chunks`` (at least 4) timed chunks of ``--steps`` steps each, in two
-  rounds, the order reversed in the second. PyTorch trains in blocks of its own, shapenn's
-  two runs share the other block and take turns chunk by chunk; each block begins with a
+- **Throughput.** ``--chunks`` (at least 4) timed chunks of ``--steps`` steps each, one per
+  round, the order reversed every other round. PyTorch trains in blocks of its own,
+  shapenn's two runs share the other block and take turns chunk by chunk; each block is a
   warm-up chunk of each run (a library's threads stay busy for a while after its last call:
-  the warm-up takes that, not the next library's timed chunks). The figure is the median
-  samples/s of the chunks. shapenn runs with checks on (the default) and off.
+  the warm-up takes that, not the next library's timed chunks), then a timed one. The figure
+  is the median samples/s of the chunks; each ratio, the median of the ratios of the chunks
+  timed in the same round. shapenn runs with checks on (the default) and off.
 - **Loss in the same time.** Fresh models (shapenn with checks on, PyTorch) train in turns of
   up to 15 s, ``--steps`` steps at a time, until each has trained ``--seconds`` of wall time,
   through the same shuffled windows; then the mean cross-entropy on every validation window,
@@ -29,13 +30,12 @@ Run:  python benchmarks/train_gpt.py               (about 12 minutes on 2 cores)
 
 import argparse
 import contextlib
-import statistics
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from _common import environment, take_turns
+from _common import environment, medians, speedup, take_turns
 
 import shapenn as sn
 
@@ -182,14 +182,13 @@ def chunk(source: Iterator[tuple[Array, Array]], steps: int) -> tuple[Array, Arr
 
 def throughput(
     runs: dict[str, Step], X: Array, y: Array, steps: int, chunks: int
-) -> dict[str, float]:
-    """Median samples/s of each run over ``chunks`` timed chunks of ``steps`` steps, taken in
-    blocks (``_common.take_turns``: shapenn's runs in turns chunk by chunk in one block,
-    PyTorch in its own, each block beginning with a warm-up chunk of each run)."""
+) -> dict[str, list[float]]:
+    """The seconds of each run's ``chunks`` timed chunks of ``steps`` steps, one per round,
+    taken in blocks (``_common.take_turns``: shapenn's runs in turns chunk by chunk in one
+    block, PyTorch in its own, each block beginning with a warm-up chunk of each run)."""
     source = batches(X, y, 32, seed=0)
     calls = {name: (lambda step=step: step(*chunk(source, steps))) for name, step in runs.items()}
-    times = take_turns(calls, chunks)
-    return {name: 32 * steps / statistics.median(spent) for name, spent in times.items()}
+    return take_turns(calls, chunks)
 
 
 def race(
@@ -243,8 +242,9 @@ def main() -> None:
     print(
         f"tiny GPT (d_model {D_MODEL}, {HEADS} heads, {BLOCKS} blocks, seq {SEQ}, batch 32), "
         f"vocabulary {vocab}, {len(X)} training windows; BLAS threads: {threads}\n"
-        f"samples/s: median of {chunks} chunks of {args.steps} steps, in blocks (shapenn's two "
-        "runs taking turns in one): two rounds of a warm-up chunk and half the chunks; "
+        f"samples/s: median of {chunks} chunks of {args.steps} steps; {chunks} rounds of a block "
+        "per implementation (shapenn's two runs taking turns in one) of a warm-up chunk and a "
+        "timed one; ratios: the median of the rounds' ratios; "
         f"loss: validation cross-entropy (nats/char) after {args.seconds:g} s of training each\n"
     )
     runs = {
@@ -254,7 +254,8 @@ def main() -> None:
     torch_run = torch_steps(vocab, args.threads)
     if torch_run is not None:
         runs["PyTorch CPU"] = torch_run[0]
-    rate = throughput(runs, X, y, args.steps, chunks)
+    times = throughput(runs, X, y, args.steps, chunks)
+    rate = {name: 32 * args.steps / spent for name, spent in medians(times).items()}
 
     racers = {"shapenn (checks on)": shapenn_steps(vocab, True, args.threads)}
     torch_racer = torch_steps(vocab, args.threads)
@@ -262,10 +263,9 @@ def main() -> None:
         racers["PyTorch CPU"] = torch_racer
     raced = race(racers, X, y, X_val, y_val, args.seconds, args.steps)
 
-    torch_rate = rate.get("PyTorch CPU")
     rows = []
     for name, value in rate.items():
-        versus = f"{value / torch_rate:.2f}" if torch_rate else "–"
+        versus = f"{speedup(times, name, 'PyTorch CPU'):.2f}" if "PyTorch CPU" in times else "–"
         steps_done, loss = raced.get(name, (None, None))
         rows.append(
             (
@@ -299,8 +299,8 @@ def main() -> None:
             cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
             print("  ".join(cells))
     print()
-    on, off = rate["shapenn (checks on)"], rate["shapenn (checks off)"]
-    print(f"checks on / off: {on / off:.2f}")
+    checks = speedup(times, "shapenn (checks on)", "shapenn (checks off)")
+    print(f"checks on / off: {checks:.2f}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 The task: conv 1→6 (5×5) → ReLU → 2×2 max pool → conv 6→16 (5×5) → ReLU → 2×2 max pool →
 flatten (256) → dense 120 → ReLU → dense 10 → softmax cross-entropy, Adam (lr 0.001), on
-synthetic 1×28×28 images of MNIST's size, at batch 64. Each implementation trains one warm-up
-epoch, then ``--epochs`` (at least 4) measured ones; the figure is the median samples/s.
+synthetic 1×28×28 images of MNIST's size, at batch 64. Each implementation trains ``--epochs``
+(at least 4) measured epochs, each after a warm-up one; the figure is the median samples/s,
+each ratio the median of the ratios of the epochs timed in the same round.
 
 - shapenn, checks on (the default) and off;
 - PyTorch on the CPU, with its own thread setting (skipped if not installed);
@@ -12,12 +13,12 @@ epoch, then ``--epochs`` (at least 4) measured ones; the figure is the median sa
   layers' — into preallocated arrays: what an im2col implementation could reach at most.
 
 shapenn with checks on and off share a block and take turns epoch by epoch; PyTorch and the
-ceiling have blocks of their own; each block begins with a warm-up epoch of each of its runs,
-then half the measured ones, in two rounds, the order reversed in the second: a change in the
-machine's load falls on all of them alike, and what one library's threads leave running
-falls on a warm-up. Peak memory: for shapenn (checks on) and PyTorch, each in a fresh
-process, how far resident memory rises while training two epochs above what the process held
-before.
+ceiling have blocks of their own; each block is a warm-up epoch of each of its runs, then a
+timed one, and there is a round of blocks per measured epoch, the order reversed every other
+round: what one library's threads leave running falls on a warm-up, and a slow spell of the
+machine stretches the epochs of one round, whose ratios it leaves alone. Peak memory: for
+shapenn (checks on) and PyTorch, each in a fresh process, how far resident memory rises while
+training two epochs above what the process held before.
 
 Run:  python benchmarks/train_lenet.py               (about two minutes on 2 cores)
       python benchmarks/train_lenet.py --markdown    (the table for docs/benchmarks.md)
@@ -33,9 +34,11 @@ from _common import (
     PEAK_NOTE,
     MiB,
     environment,
-    measure_all,
+    medians,
     memory_options,
     peaks_in_children,
+    speedup,
+    take_turns,
     training_peak,
 )
 
@@ -196,30 +199,33 @@ def main() -> None:
     print(environment())
     print(
         f"LeNet-style CNN, Adam, {args.samples} samples of 1×28×28, batch {args.batch}; "
-        f"median of {epochs} epochs, in blocks (shapenn's two runs taking turns in one): two "
-        "rounds of a warm-up epoch and half the measured ones\n"
+        f"median of {epochs} epochs; {epochs} rounds of a block per implementation (shapenn's two "
+        "runs taking turns in one) of a warm-up epoch and a timed one; ratios: the median of "
+        "the rounds' ratios\n"
     )
     found = implementations(X, y, args.batch)
-    rate = {name: args.samples / spent for name, spent in measure_all(found, epochs).items()}
+    times = take_turns(found, epochs)
+    rate = {name: args.samples / spent for name, spent in medians(times).items()}
     peaks: dict[str, int | None] = {}
     if not args.no_memory:
         common = ["--samples", str(args.samples), "--batch", str(args.batch)]
         peaks = peaks_in_children(__file__, [n for n in PEAKS if n in found], common)
-    torch_rate, ceiling = rate.get("PyTorch CPU"), rate["matmul-only ceiling"]
+    torch_found, ceiling = "PyTorch CPU" in times, "matmul-only ceiling"
     if args.markdown:
         print("| implementation | samples/s | vs PyTorch | of ceiling | peak MiB |")
         print("|---|---:|---:|---:|---:|")
     for name, value in rate.items():
-        versus = f"{value / torch_rate:.2f}" if torch_rate else "-"
+        versus = f"{speedup(times, name, 'PyTorch CPU'):.2f}" if torch_found else "-"
+        of_ceiling = speedup(times, name, ceiling)
         peak = peaks.get(name)
         memory = f"{peak / MiB:.1f}" if peak is not None else "-"
         if args.markdown:
-            print(f"| {name} | {value:,.0f} | {versus} | {value / ceiling:.2f} | {memory} |")
+            print(f"| {name} | {value:,.0f} | {versus} | {of_ceiling:.2f} | {memory} |")
         else:
             print(f"{name:<22} {value:>10,.0f} samples/s  {versus:>5} of PyTorch  "
-                  f"{value / ceiling:5.2f} of ceiling  {memory:>6} peak MiB")  # fmt: skip
-    on, off = rate["shapenn (checks on)"], rate["shapenn (checks off)"]
-    print(f"\nchecks on / off: {on / off:.2f}")
+                  f"{of_ceiling:5.2f} of ceiling  {memory:>6} peak MiB")  # fmt: skip
+    checks = speedup(times, "shapenn (checks on)", "shapenn (checks off)")
+    print(f"\nchecks on / off: {checks:.2f}")
     if not args.no_memory:
         print(PEAK_NOTE)
 

@@ -2,13 +2,14 @@
 
 The task: a 784-128-128-10 ReLU MLP with softmax cross-entropy and Adam (lr 0.001) on
 synthetic data of Fashion-MNIST's shape (float32 pixels in [0, 1], 10 classes). For each batch
-size, every implementation trains ``--epochs`` (at least 4) measured epochs in two rounds of
-a warm-up epoch and half the measured ones, in blocks: shapenn with checks on and off share
-one and take turns epoch by epoch, every other implementation has its own; the order reverses
-in the second round (so that a change in the machine's load falls on all of them alike, and
-what one library's threads leave running falls on a warm-up). Some stalls
-— float32 subnormals in Adam's state — appear only after the first epoch or two. The figure
-is the median samples/s of the measured epochs.
+size, every implementation trains ``--epochs`` (at least 4) measured epochs, one per round,
+each after a warm-up epoch, in blocks: shapenn with checks on and off share one and take
+turns epoch by epoch, every other implementation has its own; the order reverses every other
+round (what one library's threads leave running falls on a warm-up, and a slow spell of the
+machine stretches the epochs of one round, whose ratios it leaves alone). Some stalls —
+float32 subnormals in Adam's state — appear only after the first epoch or two. The figure is
+the median samples/s of the measured epochs; each ratio, the median of the ratios of the
+epochs timed in the same round.
 
 - shapenn, checks on (the default) and off;
 - the book's code in plain NumPy, float32 end to end — what ``nnfs.init()`` gives the book's
@@ -35,9 +36,11 @@ from _common import (
     PEAK_NOTE,
     MiB,
     environment,
-    measure_all,
+    medians,
     memory_options,
     peaks_in_children,
+    speedup,
+    take_turns,
     training_peak,
 )
 
@@ -344,30 +347,29 @@ def main() -> None:
         return
     print(environment())
     print(
-        f"784-128-128-10 MLP, Adam, {args.samples} samples; median of {epochs} epochs, in blocks "
-        "(shapenn's two runs taking turns in one): two rounds of a warm-up epoch and half the "
-        "measured ones\n"
+        f"784-128-128-10 MLP, Adam, {args.samples} samples; median of {epochs} epochs; {epochs} "
+        "rounds of a block per implementation (shapenn's two runs taking turns in one) of a "
+        "warm-up epoch and a timed one; ratios: the median of the rounds' ratios\n"
     )
     rows: list[tuple[int, str, float, float, float | None, float, float | None, int | None]] = []
     ratios: dict[int, float] = {}
     for batch in args.batches:
         found = implementations(X, y, batch)
-        seconds = measure_all({name: run for name, (run, _) in found.items()}, epochs)
-        rate = {name: args.samples / spent for name, spent in seconds.items()}
+        times = take_turns({name: run for name, (run, _) in found.items()}, epochs)
+        rate = {name: args.samples / spent for name, spent in medians(times).items()}
         share = {name: state() for name, (_, state) in found.items() if state is not None}
         peaks: dict[str, int | None] = {}
         if not args.no_memory:
             common = ["--samples", str(args.samples), "--batches", str(batch)]
             peaks = peaks_in_children(__file__, [n for n in PEAKS if n in found], common)
-        book, torch_rate = rate["book-style NumPy, float32"], rate.get("PyTorch CPU")
-        ceiling = rate["matmul-only ceiling"]
+        book, torch, ceiling = "book-style NumPy, float32", "PyTorch CPU", "matmul-only ceiling"
         for name, value in rate.items():
-            versus_torch = value / torch_rate if torch_rate else None
+            versus_torch = speedup(times, name, torch) if torch in times else None
             rows.append(
-                (batch, name, value, value / book, versus_torch, value / ceiling,
-                 share.get(name), peaks.get(name))
+                (batch, name, value, speedup(times, name, book), versus_torch,
+                 speedup(times, name, ceiling), share.get(name), peaks.get(name))
             )  # fmt: skip
-        ratios[batch] = rate["shapenn (checks on)"] / rate["shapenn (checks off)"]
+        ratios[batch] = speedup(times, "shapenn (checks on)", "shapenn (checks off)")
     if args.markdown:
         print(
             "| batch | implementation | samples/s | vs book | vs PyTorch | of ceiling "
