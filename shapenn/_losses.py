@@ -354,7 +354,8 @@ def _mean(losses: SampleLosses, loss: object) -> float:
     sum over a large batch loses digits)."""
     if losses.shape[0] == 0:
         raise ArgumentError(f"{loss!r}: got an empty batch (0 samples); the mean loss is undefined")
-    return float(np.mean(losses, dtype=np.float64))
+    # np.mean's sum and division, without its dispatch (half the time on a batch).
+    return float(np.add.reduce(losses, dtype=np.float64)) / losses.shape[0]
 
 
 class Loss(Registered):

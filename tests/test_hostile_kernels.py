@@ -124,6 +124,31 @@ def test_categorical_crossentropy_refuses_rows_that_are_no_distribution() -> Non
         sn.SoftmaxCategoricalCrossentropy().backward(p, np.array([[2.0, -1.0]]))
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64])
+def test_labels_out_of_range_are_refused_in_every_integer_dtype(dtype: type) -> None:
+    """The range check reads signed labels as unsigned (one reduction instead of two): a
+    negative label, of any width, is still out of range, and so is one equal to the number of
+    classes; labels read through a strided view too."""
+    p = np.full((4, 3), 1 / 3, F32)
+    good = np.array([0, 2, 1, 0, 9, 9], dtype)[:4]
+    loss, metric = sn.CategoricalCrossentropy(), sn.CategoricalAccuracy()
+    fused = sn.SoftmaxCategoricalCrossentropy()
+    assert loss.calculate(p, good) == pytest.approx(np.log(3), rel=1e-6)
+    accuracy = metric.calculate(p, good[::1])
+    assert accuracy == 0.5 and type(accuracy) is float  # as printed in History and evaluate
+    info = np.iinfo(dtype)
+    bad_values = [3, int(info.max)] + ([-1, int(info.min)] if info.min < 0 else [])
+    for bad in bad_values:
+        labels = np.array([0, 0, 1, 1, bad, 2, 0, 0], dtype)[::2]  # strided: 0, 1, bad, 0
+        expected = rf"labels must be in \[0, 3\) for 3 classes, got {bad} at index 2"
+        with pytest.raises(sn.LabelError, match=expected):
+            loss.calculate(p, labels)
+        with pytest.raises(sn.LabelError, match=expected):
+            metric.calculate(p, labels)
+        with pytest.raises(sn.LabelError, match=expected):
+            fused.backward(p, labels)
+
+
 # --- D14: Softmax of rows that are not finite --------------------------------------------------
 
 
