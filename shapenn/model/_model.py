@@ -509,10 +509,10 @@ class Model:
     def predict(
         self, X: npt.ArrayLike, *, batch_size: int | None = None, threads: int | None = None
     ) -> ArrayND:
-        """The model's outputs for X, computed ``batch_size`` rows at a time (by default up to
-        1024, as many as keep a batch's activations within 64 MiB), so only one batch of
-        activations is held at once; ``threads`` as for ``fit``. Safe to call from another
-        thread while ``fit`` runs: it runs between two training steps.
+        """The model's outputs for X, ``batch_size`` rows at a time (by default up to 1024, as
+        many as keep a batch's activations within 64 MiB); ``threads`` as for ``fit``. Safe
+        from another thread while ``fit`` runs (between two of its steps), but a loop of
+        predicts without pause slows that ``fit`` many times over (it holds Python's GIL).
 
         Shape:
             X: (samples, *input_shape) → (samples, *output_shape).
