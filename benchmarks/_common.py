@@ -70,6 +70,16 @@ def take_turns(
     return times
 
 
+def how_timed(count: int, unit: str, each: str = "") -> str:
+    """The line under a benchmark's title that says how `take_turns` timed ``count`` calls
+    (``unit``: epoch, chunk; ``each``: what one holds) and how `speedup` reads them."""
+    return (
+        f"median of {count} {unit}s{each}; {count} rounds of a block per implementation "
+        f"(shapenn's two runs taking turns in one) of a warm-up {unit} and a timed one; "
+        "ratios: the median of the rounds' ratios"
+    )
+
+
 def medians(times: Mapping[str, Sequence[float]]) -> dict[str, float]:
     """The median seconds of each run's timed calls."""
     return {name: statistics.median(spent) for name, spent in times.items()}

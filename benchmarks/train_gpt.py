@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from _common import environment, medians, speedup, take_turns
+from _common import environment, how_timed, medians, speedup, take_turns
 
 import shapenn as sn
 
@@ -242,9 +242,7 @@ def main() -> None:
     print(
         f"tiny GPT (d_model {D_MODEL}, {HEADS} heads, {BLOCKS} blocks, seq {SEQ}, batch 32), "
         f"vocabulary {vocab}, {len(X)} training windows; BLAS threads: {threads}\n"
-        f"samples/s: median of {chunks} chunks of {args.steps} steps; {chunks} rounds of a block "
-        "per implementation (shapenn's two runs taking turns in one) of a warm-up chunk and a "
-        "timed one; ratios: the median of the rounds' ratios; "
+        f"samples/s: {how_timed(chunks, 'chunk', f' of {args.steps} steps')}; "
         f"loss: validation cross-entropy (nats/char) after {args.seconds:g} s of training each\n"
     )
     runs = {

@@ -34,6 +34,7 @@ from _common import (
     PEAK_NOTE,
     MiB,
     environment,
+    how_timed,
     medians,
     memory_options,
     peaks_in_children,
@@ -199,9 +200,7 @@ def main() -> None:
     print(environment())
     print(
         f"LeNet-style CNN, Adam, {args.samples} samples of 1×28×28, batch {args.batch}; "
-        f"median of {epochs} epochs; {epochs} rounds of a block per implementation (shapenn's two "
-        "runs taking turns in one) of a warm-up epoch and a timed one; ratios: the median of "
-        "the rounds' ratios\n"
+        f"{how_timed(epochs, 'epoch')}\n"
     )
     found = implementations(X, y, args.batch)
     times = take_turns(found, epochs)
@@ -210,12 +209,12 @@ def main() -> None:
     if not args.no_memory:
         common = ["--samples", str(args.samples), "--batch", str(args.batch)]
         peaks = peaks_in_children(__file__, [n for n in PEAKS if n in found], common)
-    torch_found, ceiling = "PyTorch CPU" in times, "matmul-only ceiling"
+    torch, ceiling = "PyTorch CPU", "matmul-only ceiling"
     if args.markdown:
         print("| implementation | samples/s | vs PyTorch | of ceiling | peak MiB |")
         print("|---|---:|---:|---:|---:|")
     for name, value in rate.items():
-        versus = f"{speedup(times, name, 'PyTorch CPU'):.2f}" if torch_found else "-"
+        versus = f"{speedup(times, name, torch):.2f}" if torch in times else "-"
         of_ceiling = speedup(times, name, ceiling)
         peak = peaks.get(name)
         memory = f"{peak / MiB:.1f}" if peak is not None else "-"

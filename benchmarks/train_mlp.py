@@ -36,6 +36,7 @@ from _common import (
     PEAK_NOTE,
     MiB,
     environment,
+    how_timed,
     medians,
     memory_options,
     peaks_in_children,
@@ -346,11 +347,7 @@ def main() -> None:
         print(json.dumps(training_peak(run)))
         return
     print(environment())
-    print(
-        f"784-128-128-10 MLP, Adam, {args.samples} samples; median of {epochs} epochs; {epochs} "
-        "rounds of a block per implementation (shapenn's two runs taking turns in one) of a "
-        "warm-up epoch and a timed one; ratios: the median of the rounds' ratios\n"
-    )
+    print(f"784-128-128-10 MLP, Adam, {args.samples} samples; {how_timed(epochs, 'epoch')}\n")
     rows: list[tuple[int, str, float, float, float | None, float, float | None, int | None]] = []
     ratios: dict[int, float] = {}
     for batch in args.batches:
