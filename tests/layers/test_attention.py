@@ -88,6 +88,22 @@ def test_erf_matches_the_standard_library_to_float64_precision() -> None:
     np.testing.assert_allclose(single, expected.astype(F32), rtol=4e-7, atol=1e-7)
 
 
+def test_erf_in_float32_is_within_a_few_units_odd_and_never_beyond_one() -> None:
+    x = np.concatenate([np.linspace(-7, 7, 400_001), np.geomspace(1e-30, 1e-3, 1000)])
+    x = x.astype(F32)
+    expected = np.array([math.erf(v) for v in x.astype(F64)])
+    units = np.abs(erf(x) - expected) / np.spacing(np.abs(expected).astype(F32))
+    assert units.max() <= 6 and units.mean() <= 1
+    # Every float32 from 3.5 to 4.5, where the rational function meets 1 and is clamped.
+    near_one = np.arange(F32(3.5).view(np.int32), F32(4.5).view(np.int32)).view(F32)
+    assert erf(near_one).max() == 1 and erf(-near_one).min() == -1
+    np.testing.assert_array_equal(erf(-x), -erf(x))
+    special = erf(np.array([np.inf, -np.inf, np.nan, 0.0, -0.0], dtype=F32))
+    assert special.dtype == F32
+    np.testing.assert_array_equal(special[:2], [1, -1])
+    assert np.isnan(special[2]) and special[3] == 0 and np.signbit(special[4])
+
+
 def test_gelu_is_x_times_the_normal_cdf_in_the_inputs_dtype() -> None:
     x = _inputs(1, F64) * 3
     expected = x * np.vectorize(lambda v: 0.5 * (1 + math.erf(v / math.sqrt(2))))(x)
