@@ -205,10 +205,12 @@ def _reference_weights(layer: MultiHeadAttention, x: Any, causal: bool) -> Any:
 def test_the_weights_are_the_float64_softmax_to_float32_rounding(
     causal: bool, spread: float, tolerance: float
 ) -> None:
-    """Each row is shifted by its own largest score before the exponential: with scores of
-    order 1 every float32 weight is within ~1e-7 of the float64 softmax (a shift by an
-    estimate ~30 away, tried for speed, made it four times larger: the exponent's own
-    rounding); with scores in the hundreds (``spread`` 40) the products' rounding dominates."""
+    """Each row is shifted by one of its own scores before the exponential, its diagonal (by
+    its largest where that overflows): with scores of order 1 every float32 weight is within
+    ~1e-7 of the float64 softmax, as with a shift by the largest (a shift by an estimate ~30
+    away, tried for speed, made it four times larger: the exponent's own rounding); with
+    scores in the hundreds (``spread`` 40, where most rows overflow and are taken again) the
+    products' rounding dominates."""
     layer = MultiHeadAttention(D_MODEL, HEADS, causal, seed=3)
     layer.in_weights *= spread
     x = _inputs(12)
