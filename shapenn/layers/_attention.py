@@ -35,7 +35,7 @@ from ..shapes import (
     shapechecked,
 )
 from . import _init as init_
-from ._dense import dense_backward
+from ._dense import affine, dense_backward
 from ._init import torch_dtype as _torch_dtype
 from ._layer import Layer
 from ._rows import row_sums
@@ -161,17 +161,6 @@ def _exponentials(scores: Any, lower: Any, rescore: Any) -> Any:
     return totals
 
 
-def _project(inputs: Any, weights: Any, biases: Any) -> Any:
-    """``inputs @ weights + biases`` over the last axis, the bias added in place (one large
-    temporary fewer than `dense_forward`, bit for bit the same)."""
-    rows = inputs.reshape(-1, inputs.shape[-1]) @ weights
-    if np.result_type(rows, biases) == rows.dtype:
-        rows += biases
-    else:  # biases of a wider dtype than the product (a call of the kernel of one's own)
-        rows = rows + biases
-    return rows.reshape(*inputs.shape[:-1], weights.shape[1])
-
-
 @shapechecked(anchors=("in_weights", "in_biases", "out_weights", "out_biases"))
 def attention_forward(
     inputs: Floating[Array3D, "batch seq d_model"],
@@ -214,7 +203,7 @@ def attention_forward(
     d_head = check_heads("attention_forward", d_model, heads)
     check_scores_fit("attention_forward", inputs.shape, heads, dtype)
     qkv: Floating[Array5D, "3 batch heads seq d_head"] = _split_heads(
-        _project(inputs, in_weights, in_biases), QKV, heads
+        affine(inputs, in_weights, in_biases), QKV, heads
     )
     queries, keys, values = qkv
     # The keys transposed into a copy of their own: a product with a transposed view of
@@ -246,7 +235,7 @@ def attention_forward(
     merged = np.empty((inputs.shape[0], seq, heads, d_head), dtype)
     np.matmul(weights, values, out=merged.transpose(0, 2, 1, 3))
     context: Floating[Array3D, "batch seq d_model"] = merged.reshape(inputs.shape)
-    outputs: Floating[Array3D, "batch seq d_model"] = _project(context, out_weights, out_biases)
+    outputs: Floating[Array3D, "batch seq d_model"] = affine(context, out_weights, out_biases)
     if alive is not None:
         outputs *= alive[:, :, None]  # the output projection's bias too: nothing was seen
     return outputs, qkv, weights, context

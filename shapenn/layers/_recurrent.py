@@ -32,6 +32,7 @@ from ..shapes import (
     shapechecked,
 )
 from . import _init as init
+from ._dense import affine
 from ._init import torch_dtype as _torch_dtype
 from ._layer import Layer
 
@@ -47,14 +48,6 @@ def _sigmoid(values: Any) -> Any:
     """``1 / (1 + exp(-x))`` written with tanh: no overflow warning for large ``|x|``, and
     the dtype of ``values`` kept."""
     return 0.5 * (1 + np.tanh(0.5 * values))
-
-
-def _projected(inputs: Any, weights: Any, biases: Any) -> Any:
-    """``inputs @ weights + biases`` for every time step at once: one GEMM over
-    (batch · time) rows rather than one per step."""
-    batch, time, features = inputs.shape
-    rows = inputs.reshape(batch * time, features) @ weights + biases
-    return rows.reshape(batch, time, weights.shape[1])
 
 
 def _previous(states: Any) -> Any:
@@ -94,7 +87,7 @@ def lstm_forward(
     """
     batch, time, _ = inputs.shape
     size = weights_hh.shape[0]
-    projected = _projected(inputs, weights_ih, biases_ih + biases_hh)
+    projected = affine(inputs, weights_ih, biases_ih + biases_hh)
     hidden_states = np.empty((batch, time, size), dtype=inputs.dtype)
     cells = np.empty((batch, time, size), dtype=inputs.dtype)
     gates = np.empty((batch, time, 4 * size), dtype=inputs.dtype)
@@ -201,7 +194,7 @@ def gru_forward(
     """
     batch, time, _ = inputs.shape
     size = weights_hh.shape[0]
-    projected = _projected(inputs, weights_ih, biases_ih)
+    projected = affine(inputs, weights_ih, biases_ih)
     hidden_states = np.empty((batch, time, size), dtype=inputs.dtype)
     gates = np.empty((batch, time, 3 * size), dtype=inputs.dtype)
     candidates = np.empty((batch, time, size), dtype=inputs.dtype)
