@@ -73,7 +73,7 @@ _LARGE_POWERS = chebyshev.cheb2poly(np.array(_ERFC_LARGE))
 # reweighting toward equal ripple. Evaluated in float32 (every float32 of [-7, 7] on a grid of
 # 400,001, and 1e-30 to 1e-3): at most 5.4 units in the last place, 0.5 on average. Degrees
 # (5, 5) are the fewest passes over the array that stay within a few units.
-_ERF32_NUMERATOR = np.array(
+_ERF_NUMERATOR = np.array(
     [
         30232.065394988833,
         5209.572011477592,
@@ -81,10 +81,9 @@ _ERF32_NUMERATOR = np.array(
         105.01546497099996,
         7.636008859884894,
         0.05292484689314445,
-    ],
-    dtype=np.float32,
+    ]
 )
-_ERF32_DENOMINATOR = np.array(
+_ERF_DENOMINATOR = np.array(
     [
         26792.47110943602,
         13547.66348186976,
@@ -92,10 +91,24 @@ _ERF32_DENOMINATOR = np.array(
         409.4107397976645,
         31.979934925759775,
         1.0,
-    ],
-    dtype=np.float32,
+    ]
 )
 _SQRT_HALF = math.sqrt(0.5)
+_ERF32 = (
+    np.float32(4),
+    _ERF_NUMERATOR.astype(np.float32),
+    _ERF_DENOMINATOR.astype(np.float32),
+)
+# Φ(x) − ½ = erf(x·√½) / 2 as the same fraction of x: P(x²/2) and Q(x²/2), both times 2⁵
+# so that Q stays monic (powers of two: its float32 coefficients are erf's, exactly), and
+# P times √½ / 2. GELU then spends no pass on x·√½, nor on (1 + erf) / 2.
+_DEGREE = len(_ERF_DENOMINATOR) - 1
+_HALVES = 2.0 ** (_DEGREE - np.arange(_DEGREE + 1))
+_CDF32 = (
+    np.float32(4 / _SQRT_HALF),
+    (_ERF_NUMERATOR * _HALVES * (_SQRT_HALF / 2)).astype(np.float32),
+    (_ERF_DENOMINATOR * _HALVES).astype(np.float32),
+)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
@@ -147,7 +160,7 @@ def erf(values: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
     if x.ndim == 0:  # NumPy's arithmetic gives a scalar for 0-d arrays: nothing to do in place
         return erf(x.reshape(1)).reshape(())
     if x.dtype == np.float32:
-        return _erf32(x, overwrite=False)
+        return _erf32(x)
     x = np.ascontiguousarray(x)  # so that the flat views below are views
     # The expansion for |x| < 2 over the whole array, in place (each temporary of a large
     # array costs its page faults again); the tail's only where |x| >= 2, a few per cent of
@@ -166,18 +179,29 @@ def erf(values: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
     return result
 
 
-def _erf32(x: npt.NDArray[Any], *, overwrite: bool) -> npt.NDArray[np.float32]:
-    """``erf(x)`` for float32 ``x`` (at least 1-D), in float32: ``x · P(x²) / Q(x²)``; with
-    ``overwrite``, ``x`` serves as scratch (one large temporary fewer)."""
-    # Past ±4 the clamped value gives erf(4), 1 in float32; NaN stays NaN through the clips.
-    four, one = np.float32(4), np.float32(1)
-    clamped = np.clip(x, -four, four, out=x if overwrite else None)
-    squares = np.square(clamped)
-    result: npt.NDArray[np.float32] = _horner(squares, _ERF32_NUMERATOR)
-    result *= clamped
-    result /= _horner(squares, _ERF32_DENOMINATOR, out=clamped)
+def _erf32(x: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+    """``erf(x)`` for float32 ``x`` (at least 1-D), in float32."""
+    result = _fraction32(x, *_ERF32)
     # Rounding can take the ratio a few units above 1 near ±4.
-    return np.clip(result, -one, one, out=result)
+    return np.clip(result, np.float32(-1), np.float32(1), out=result)
+
+
+def _fraction32(
+    x: npt.NDArray[Any],
+    bound: np.float32,
+    numerator: npt.NDArray[np.float32],
+    denominator: npt.NDArray[np.float32],
+    scratch: npt.NDArray[np.float32] | None = None,
+) -> npt.NDArray[np.float32]:
+    """``c · P(c²) / Q(c²)`` in float32, ``c`` the values of ``x`` clipped to ±``bound``;
+    ``scratch``, an array of x's shape, is overwritten (a new one when None)."""
+    # Past the bound the fraction is at its limit in float32; NaN stays NaN through the clip.
+    clamped = np.clip(x, -bound, bound, out=scratch)
+    squares = np.square(clamped)
+    result: npt.NDArray[np.float32] = _horner(squares, numerator)
+    result *= clamped
+    result /= _horner(squares, denominator, out=clamped)
+    return result
 
 
 @shapechecked
@@ -186,25 +210,28 @@ def gelu_forward(
 ) -> tuple[Floating[ArrayND, "*shape"], Floating[ArrayND, "*shape"]]:
     """``x · Φ(x)`` elementwise, ``Φ(x) = (1 + erf(x / √2)) / 2``.
 
-    Written as PyTorch and the exported ONNX graph compute it, ``x · (1 + erf(x · √½)) · ½``
-    in the inputs' dtype, so the three agree to the rounding of ``erf``. Returns the outputs
-    and Φ(x), which the backward pass reuses.
+    In float64 written as PyTorch and the exported ONNX graph compute it, ``x · (1 + erf(x ·
+    √½)) · ½``; in float32, ``Φ(x) − ½`` is the rational function of `erf` with its
+    coefficients rescaled, two passes fewer. Returns the outputs and Φ(x), which the
+    backward pass reuses.
 
     Shape:
         inputs: any shape → (outputs, cdf): the same shape each.
     """
     dtype = inputs.dtype
     # In place where it changes nothing of the rounding: each large temporary costs its page
-    # faults or cache misses again. The scaled inputs are erf's scratch, then the outputs.
-    scaled = inputs * dtype.type(_SQRT_HALF)
+    # faults or cache misses again.
     if dtype == np.float32:
-        cdf: Floating[ArrayND, "*shape"] = _erf32(scaled, overwrite=True)
+        outputs: Floating[ArrayND, "*shape"] = np.empty_like(inputs)  # scratch until the end
+        cdf: Floating[ArrayND, "*shape"] = _fraction32(inputs, *_CDF32, scratch=outputs)
+        cdf += dtype.type(0.5)
+        np.clip(cdf, dtype.type(0), dtype.type(1), out=cdf)
     else:
-        cdf = erf(scaled).astype(dtype, copy=False)
-    cdf += dtype.type(1)
-    cdf *= dtype.type(0.5)
-    outputs: Floating[ArrayND, "*shape"] = np.multiply(inputs, cdf, out=scaled)
-    return outputs, cdf
+        outputs = inputs * dtype.type(_SQRT_HALF)
+        cdf = erf(outputs).astype(dtype, copy=False)
+        cdf += dtype.type(1)
+        cdf *= dtype.type(0.5)
+    return np.multiply(inputs, cdf, out=outputs), cdf
 
 
 @shapechecked(anchors=("inputs", "cdf"))

@@ -113,6 +113,18 @@ def test_gelu_is_x_times_the_normal_cdf_in_the_inputs_dtype() -> None:
     assert repr(layer) == "GELU()"
 
 
+def test_gelu_in_float32_is_float32_rounding_away_from_the_exact_function() -> None:
+    x = np.linspace(-12, 12, 100_001).astype(F32).astype(F64)  # each one a float32
+    cdf = 0.5 * np.array([math.erfc(-v / math.sqrt(2)) for v in x])
+    layer = GELU()
+    outputs = layer.forward(x.astype(F32)[:, None])[:, 0]
+    assert outputs.dtype == F32 and layer.cdf.dtype == F32
+    # Φ within a few units of float32's spacing near 1 (6e-8), so x · Φ within |x| times that.
+    np.testing.assert_allclose(layer.cdf[:, 0], cdf, rtol=0, atol=2.5e-7)
+    np.testing.assert_allclose(outputs, x * cdf, rtol=4e-7, atol=1.5e-6)
+    assert layer.cdf.min() >= 0 and layer.cdf.max() <= 1
+
+
 def test_gelu_gradient_matches_finite_differences() -> None:
     assert sn.gradcheck(GELU(), _inputs(2, F64) * 3).ok
 
