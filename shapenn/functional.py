@@ -62,11 +62,13 @@ from .layers._activations import softmax_backward as softmax_backward
 from .layers._activations import softmax_forward as softmax_forward
 from .layers._activations import tanh_backward as tanh_backward
 from .layers._activations import tanh_forward as tanh_forward
+from .layers._conv import Convolved
 from .layers._dense import dense_backward as dense_backward
 from .layers._dense import dense_forward as dense_forward
 from .layers._dense import dense_parameter_gradients as dense_parameter_gradients
 from .layers._dropout import dropout_backward as dropout_backward
 from .layers._flatten import flatten_forward as flatten_forward
+from .layers._pooling import Pooled
 from .optim import adagrad_update as adagrad_update
 from .optim import adam_update as adam_update
 from .optim import rmsprop_update as rmsprop_update
@@ -222,9 +224,7 @@ class _Pooling(_Call):
 class _MaxPoolForward(_Pooling):
     name = "max_pool2d_forward"
 
-    def forward(
-        self, inputs: Floating[Array4D, "batch channels h w"]
-    ) -> Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"]:
+    def forward(self, inputs: Floating[Array4D, "batch channels h w"]) -> Pooled:
         """Shape: inputs (batch, channels, h, w) → (batch, channels, (h-pool_h)//stride_h+1,
         (w-pool_w)//stride_w+1)"""
         outputs: Floating[Array4D, "batch channels oh ow"] = _pooling.max_pool2d_forward(
@@ -236,9 +236,7 @@ class _MaxPoolForward(_Pooling):
 class _AvgPoolForward(_Pooling):
     name = "avg_pool2d_forward"
 
-    def forward(
-        self, inputs: Floating[Array4D, "batch channels h w"]
-    ) -> Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"]:
+    def forward(self, inputs: Floating[Array4D, "batch channels h w"]) -> Pooled:
         """Shape: inputs (batch, channels, h, w) → (batch, channels, (h-pool_h)//stride_h+1,
         (w-pool_w)//stride_w+1)"""
         outputs: Floating[Array4D, "batch channels oh ow"] = _pooling.avg_pool2d_forward(
@@ -252,9 +250,9 @@ class _MaxPoolBackward(_Pooling, anchors=("inputs", "outputs")):
 
     def forward(
         self,
-        dvalues: Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"],
+        dvalues: Pooled,
         inputs: Floating[Array4D, "batch channels h w"],
-        outputs: Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"],
+        outputs: Pooled,
     ) -> Floating[Array4D, "batch channels h w"]:
         """Shape: dvalues and outputs (batch, channels, (h-pool_h)//stride_h+1,
         (w-pool_w)//stride_w+1), inputs (batch, channels, h, w) → (batch, channels, h, w)"""
@@ -269,7 +267,7 @@ class _AvgPoolBackward(_Pooling, anchors=("inputs",)):
 
     def forward(
         self,
-        dvalues: Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"],
+        dvalues: Pooled,
         inputs: Floating[Array4D, "batch channels h w"],
     ) -> Floating[Array4D, "batch channels h w"]:
         """Shape: dvalues (batch, channels, (h-pool_h)//stride_h+1, (w-pool_w)//stride_w+1),
@@ -326,7 +324,7 @@ class _ConvForward(_Convolution, anchors=("weights", "biases")):
         inputs: Floating[Array4D, "batch in_channels h w"],
         weights: Floating[Array4D, "out_channels in_channels kh kw"],
         biases: Floating[Array1D, " out_channels"],
-    ) -> Floating[Array4D, "batch out_channels (h+pad_h-kh)//stride_h+1 (w+pad_w-kw)//stride_w+1"]:
+    ) -> Convolved:
         """The outputs, checked as Conv2D's are (one array, so that an input too small for the
         kernel is refused before it runs); the im2col matrix is kept as ``cols``.
 
@@ -347,9 +345,7 @@ class _ConvBackward(_Convolution, anchors=("inputs", "weights", "cols")):
 
     def forward(
         self,
-        dvalues: Floating[
-            Array4D, "batch out_channels (h+pad_h-kh)//stride_h+1 (w+pad_w-kw)//stride_w+1"
-        ],
+        dvalues: Convolved,
         inputs: Floating[Array4D, "batch in_channels h w"],
         cols: Floating[
             Array2D,

@@ -7,14 +7,15 @@ h, w, batch) seen through a transpose — so that the copies and strided adds of
 inverse, and the elementwise layers and pools between convolutions, run over long contiguous
 stretches rather than one image row at a time.
 
-The output size is arithmetic on named dims, ``(h+pad_h-kh)//stride_h+1``, written in the
-annotation of ``Conv2D.forward``: the checks, build-time inference, ``summary()`` and the
-"how the sizes got there" lines of an error all read it from there.
+The output size is arithmetic on named dims, ``(h+pad_h-kh)//stride_h+1``, written once, in
+`Convolved`, the annotation of ``Conv2D``'s methods and of the kernels of
+`shapenn.functional`: the checks, build-time inference, ``summary()`` and the "how the sizes
+got there" lines of an error all read it from there.
 """
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -28,13 +29,24 @@ from ._products import product, product_t
 from ._regularization import Regularized
 from ._spatial import pair, shown
 
-__all__ = ["Conv2D", "conv2d_backward", "conv2d_forward", "conv2d_parameter_gradients"]
+__all__ = [
+    "Conv2D",
+    "Convolved",
+    "conv2d_backward",
+    "conv2d_forward",
+    "conv2d_parameter_gradients",
+]
 
 # Typed loosely: NumPy 2.3's stubs have no overload for a tuple of axes.
 _sliding_window_view: Any = np.lib.stride_tricks.sliding_window_view
 
 #: Padding of the two spatial axes, as ``np.pad`` takes it: ((top, bottom), (left, right)).
 Padding = tuple[tuple[int, int], tuple[int, int]]
+#: A convolution's outputs, each spatial size the number of kernel positions that fit in the
+#: padded input at the stride (``pad_h``: top and bottom together).
+Convolved: TypeAlias = Floating[
+    Array4D, "batch out_channels (h+pad_h-kh)//stride_h+1 (w+pad_w-kw)//stride_w+1"
+]
 
 
 @shapechecked(anchors=("weights", "biases"))
@@ -380,9 +392,7 @@ class Conv2D(Regularized):
         # An even kernel's 'same' padding: one more row and column at the end than at the start.
         return torch.nn.Sequential(torch.nn.ZeroPad2d((left, right, top, bottom)), conv)
 
-    def forward(
-        self, inputs: Floating[Array4D, "batch in_channels h w"]
-    ) -> Floating[Array4D, "batch out_channels (h+pad_h-kh)//stride_h+1 (w+pad_w-kw)//stride_w+1"]:
+    def forward(self, inputs: Floating[Array4D, "batch in_channels h w"]) -> Convolved:
         """Convolve ``inputs`` with every kernel; remember what ``backward`` needs.
 
         Shape: inputs (batch, in_channels, h, w) → (batch, out_channels,
@@ -421,9 +431,7 @@ class Conv2D(Regularized):
 
     def backward(
         self,
-        dvalues: Floating[
-            Array4D, "batch out_channels (h+pad_h-kh)//stride_h+1 (w+pad_w-kw)//stride_w+1"
-        ],
+        dvalues: Convolved,
     ) -> Floating[Array4D, "batch in_channels h w"]:
         """Store ``dweights`` and ``dbiases``; return the gradient for the previous layer.
 
@@ -441,9 +449,7 @@ class Conv2D(Regularized):
 
     def backward_parameters(
         self,
-        dvalues: Floating[
-            Array4D, "batch out_channels (h+pad_h-kh)//stride_h+1 (w+pad_w-kw)//stride_w+1"
-        ],
+        dvalues: Convolved,
     ) -> None:
         """``backward`` without the input gradient, which nobody needs for a first layer.
 

@@ -3,11 +3,12 @@ each window.
 
 Both loop over the window's offsets — 4 for a 2×2 pool — never over pixels or samples: each
 offset is one strided view of the whole batch, combined by one ufunc call. The output size is
-arithmetic on named dims, ``(h-pool_h)//stride_h+1``, in the annotations of ``forward``.
+arithmetic on named dims, ``(h-pool_h)//stride_h+1``, written once, in `Pooled`: the layers'
+methods and the kernels of `shapenn.functional` annotate with it.
 """
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
 
@@ -18,10 +19,17 @@ from ._spatial import pair, shown
 __all__ = [
     "AvgPool2D",
     "MaxPool2D",
+    "Pooled",
     "avg_pool2d_backward",
     "avg_pool2d_forward",
     "max_pool2d_backward",
     "max_pool2d_forward",
+]
+
+
+#: A pool's outputs, each spatial size the number of windows that fit at the stride.
+Pooled: TypeAlias = Floating[
+    Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"
 ]
 
 
@@ -181,9 +189,7 @@ class _Pool2D(Layer):
     def export_torch(self, torch: Any) -> Any:
         return getattr(torch.nn, self.torch_module)(self.pool_size, stride=self.stride)
 
-    def forward(
-        self, inputs: Floating[Array4D, "batch channels h w"]
-    ) -> Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"]:
+    def forward(self, inputs: Floating[Array4D, "batch channels h w"]) -> Pooled:
         """Pool each window; remember inputs and outputs for ``backward``.
 
         Shape: inputs (batch, channels, h, w) → (batch, channels, (h-pool_h)//stride_h+1,
@@ -198,7 +204,7 @@ class _Pool2D(Layer):
 
     def backward(
         self,
-        dvalues: Floating[Array4D, "batch channels (h-pool_h)//stride_h+1 (w-pool_w)//stride_w+1"],
+        dvalues: Pooled,
     ) -> Floating[Array4D, "batch channels h w"]:
         """Each window's gradient, back on the positions it was pooled from.
 
