@@ -74,11 +74,10 @@ def layer_norm_backward(
     mean_scaled = row_means(scaled)
     mean_product = row_means(scaled * normalized)
     # inv_std · (g − mean(g) − x̂ · mean(g · x̂)), evaluated in that order, in place.
-    dinputs: Floating[Batched, "batch *positions features"] = np.subtract(
-        scaled, mean_scaled, out=scaled
-    )
-    dinputs -= normalized * mean_product
-    dinputs *= inv_std
+    np.subtract(scaled, mean_scaled, out=scaled)
+    scaled -= normalized * mean_product
+    scaled *= inv_std
+    dinputs: Floating[Batched, "batch *positions features"] = scaled
     rows = dvalues.reshape(-1, dvalues.shape[-1])
     dgamma: Floating[Array1D, " features"] = column_sums(rows * normalized.reshape(rows.shape))
     dbeta: Floating[Array1D, " features"] = column_sums(rows)
