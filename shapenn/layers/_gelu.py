@@ -70,8 +70,8 @@ _LARGE_POWERS = chebyshev.cheb2poly(np.array(_ERFC_LARGE))
 # erf(x) / x ≈ P(x²) / Q(x²) for |x| <= 4 (float32's erf rounds to 1 from 3.92 on), lowest
 # degree first, Q monic. Fitted for this module in float64, to 3e-8 relative, by
 # Sanathanan–Koerner iterations of linear least squares in a Chebyshev basis, then Lawson's
-# reweighting toward equal ripple. Evaluated in float32 (every float32 of [-7, 7] on a grid of
-# 400,001, and 1e-30 to 1e-3): at most 5.4 units in the last place, 0.5 on average. Degrees
+# reweighting toward equal ripple. Evaluated in float32 (a grid of 400,001 values over
+# [-7, 7], and 1e-30 to 1e-3): at most 5.4 units in the last place, 0.5 on average. Degrees
 # (5, 5) are the fewest passes over the array that stay within a few units.
 _ERF_NUMERATOR = np.array(
     [
